@@ -1,0 +1,174 @@
+using System.Threading.Channels;
+using Infera.Numerics;
+using Microsoft.ML.OnnxRuntimeGenAI;
+
+namespace Infera;
+
+/// <summary>The token loop of one request. It runs on its own thread and hands each token to the reader through a bounded channel.</summary>
+internal sealed class GenerationLoop(
+    Model model,
+    OnnxTokenizer tokenizer,
+    HashSet<int> eosTokenIds,
+    GenerationPlan plan,
+    ChannelWriter<TokenUpdate> writer,
+    CancellationToken stopToken,
+    CancellationToken callerToken,
+    CancellationToken disposeToken)
+{
+    public void Run()
+    {
+        try
+        {
+            stopToken.ThrowIfCancellationRequested();
+            using var generatorParams = new GeneratorParams(model);
+            ConfigureSearch(generatorParams);
+            using var generator = new Generator(model, generatorParams);
+            using var decoder = tokenizer.CreateStreamDecoder();
+            stopToken.ThrowIfCancellationRequested();
+            generator.AppendTokens(plan.PromptTokens);
+
+            if (plan.UseInferaSampler)
+            {
+                RunWithInferaSampler(generator, decoder);
+            }
+            else
+            {
+                RunWithNativeSearch(generator, decoder);
+            }
+
+            writer.TryComplete();
+        }
+        catch (OperationCanceledException) when (stopToken.IsCancellationRequested)
+        {
+            writer.TryComplete(disposeToken.IsCancellationRequested && !callerToken.IsCancellationRequested
+                ? new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation.")
+                : new OperationCanceledException("Generation was cancelled.", null, callerToken));
+        }
+        catch (OnnxRuntimeGenAIException ex)
+        {
+            writer.TryComplete(new InferaException($"ONNX Runtime GenAI failed during generation: {ex.Message}", ex));
+        }
+        catch (Exception ex)
+        {
+            writer.TryComplete(ex);
+        }
+    }
+
+    private void ConfigureSearch(GeneratorParams generatorParams)
+    {
+        var options = plan.Options;
+        generatorParams.SetSearchOption("max_length", plan.MaxLength);
+        if (plan.UseInferaSampler || options.IsGreedy)
+        {
+            // Greedy in GenAI; when Infera samples, GenAI's own search is not used for choosing tokens.
+            generatorParams.SetSearchOption("do_sample", false);
+            return;
+        }
+
+        if (options.Temperature is null && options.TopP is null && options.TopK is null && options.Seed is null && options.RepetitionPenalty is null)
+        {
+            // Nothing asked for: the model's own search defaults (genai_config.json "search") apply.
+            return;
+        }
+
+        // Set every option the request implies: the model's genai_config.json defaults (such as top_k = 1) must not leak in.
+        generatorParams.SetSearchOption("do_sample", true);
+        generatorParams.SetSearchOption("temperature", options.Temperature ?? 1f);
+        generatorParams.SetSearchOption("top_k", options.TopK ?? plan.VocabularySize);
+        generatorParams.SetSearchOption("top_p", options.TopP ?? 1f);
+        generatorParams.SetSearchOption("repetition_penalty", options.RepetitionPenalty ?? 1f);
+        if (options.Seed is long seed)
+        {
+            generatorParams.SetSearchOption("random_seed", seed);
+        }
+    }
+
+    private void RunWithNativeSearch(Generator generator, ITokenStreamDecoder decoder)
+    {
+        for (var index = 0; ; index++)
+        {
+            stopToken.ThrowIfCancellationRequested();
+            generator.GenerateNextToken();
+            var token = generator.GetNextTokens()[0];
+            if (Emit(token, index, decoder, null))
+            {
+                return;
+            }
+        }
+    }
+
+    private void RunWithInferaSampler(Generator generator, ITokenStreamDecoder decoder)
+    {
+        var options = plan.Options;
+        var parameters = new SamplingParameters
+        {
+            Temperature = options.IsGreedy ? 0f : options.Temperature ?? 1f,
+            TopK = options.TopK ?? 0,
+            TopP = options.TopP ?? 1f,
+            MinP = options.MinP ?? 0f,
+            RepetitionPenalty = options.RepetitionPenalty ?? 1f,
+            FrequencyPenalty = options.FrequencyPenalty ?? 0f,
+            PresencePenalty = options.PresencePenalty ?? 0f,
+            LogitBias = options.LogitBias,
+            LogProbabilities = options.LogProbabilities || options.TopLogProbabilities is > 0,
+            TopLogProbabilities = options.TopLogProbabilities ?? 0,
+            Seed = unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())),
+        };
+        var sampler = new LogitsSampler(parameters, plan.VocabularySize);
+        sampler.AddPromptTokens(plan.PromptTokens);
+        var logits = new float[plan.VocabularySize];
+        Span<int> next = stackalloc int[1];
+        for (var index = 0; ; index++)
+        {
+            stopToken.ThrowIfCancellationRequested();
+            LogitsReader.ReadLast(generator, logits);
+            var sampled = sampler.Sample(logits);
+            sampler.Accept(sampled.TokenId);
+            var logProbabilities = parameters.LogProbabilities ? ToLogProbabilities(sampled) : null;
+            if (Emit(sampled.TokenId, index, decoder, logProbabilities))
+            {
+                return;
+            }
+
+            next[0] = sampled.TokenId;
+            generator.AppendTokens(next);
+        }
+    }
+
+    private TokenLogProbabilities ToLogProbabilities(SampledToken sampled)
+    {
+        var alternatives = sampled.TopLogProbabilities is { Count: > 0 } top
+            ? top.Select(t => new TokenCandidate(t.TokenId, tokenizer.Decode([t.TokenId]), t.LogProbability)).ToArray()
+            : [];
+        return new TokenLogProbabilities(sampled.LogProbability, alternatives);
+    }
+
+    /// <summary>Hands one token to the reader. Returns <see langword="true"/> when it was the last.</summary>
+    private bool Emit(int token, int index, ITokenStreamDecoder decoder, TokenLogProbabilities? logProbabilities)
+    {
+        var isStopToken = eosTokenIds.Contains(token) || plan.Options.StopTokenIds?.Contains(token) == true;
+        GenerationFinishReason? finish = isStopToken
+            ? GenerationFinishReason.Stop
+            : index + 1 >= plan.MaxNewTokens ? GenerationFinishReason.Length : null;
+        var update = new TokenUpdate
+        {
+            TokenId = token,
+            Text = isStopToken ? string.Empty : decoder.Decode(token),
+            Index = index,
+            PromptTokenCount = plan.PromptTokens.Length,
+            FinishReason = finish,
+            LogProbabilities = logProbabilities,
+        };
+
+        while (!writer.TryWrite(update))
+        {
+            // The reader is behind: wait on this dedicated thread until the channel has room, or the request stops.
+            if (!writer.WaitToWriteAsync(stopToken).AsTask().GetAwaiter().GetResult())
+            {
+                return true;
+            }
+        }
+
+        return finish is not null;
+    }
+}

@@ -1,0 +1,99 @@
+namespace Infera;
+
+/// <summary>A request turned into what the token loop needs: prompt ids, limits and sampling choices, checked before any work starts.</summary>
+internal sealed class GenerationPlan
+{
+    private GenerationPlan(int[] promptTokens, int maxNewTokens, GenerationOptions options, bool useInferaSampler, int vocabularySize)
+    {
+        PromptTokens = promptTokens;
+        MaxNewTokens = maxNewTokens;
+        Options = options;
+        UseInferaSampler = useInferaSampler;
+        VocabularySize = vocabularySize;
+    }
+
+    public int[] PromptTokens { get; }
+
+    public int MaxNewTokens { get; }
+
+    public int MaxLength => PromptTokens.Length + MaxNewTokens;
+
+    public GenerationOptions Options { get; }
+
+    public bool UseInferaSampler { get; }
+
+    public int VocabularySize { get; }
+
+    public static GenerationPlan Create(GenerationRequest request, ModelMetadata metadata, ITokenizer tokenizer, SamplingMode samplingMode)
+    {
+        var options = request.Options;
+        options.Validate();
+
+        var prompt = request.PromptTokens is { } ids
+            ? [.. ids]
+            : tokenizer.Encode(request.Prompt!, options.AddSpecialTokens);
+        if (prompt.Length == 0)
+        {
+            throw new ArgumentException("The prompt is empty: it encodes to no tokens. Give at least one token (for example the model's BOS token).", nameof(request));
+        }
+
+        foreach (var id in prompt)
+        {
+            if ((uint)id >= (uint)metadata.VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(request), id, $"Prompt token id {id} is outside the model's vocabulary of {metadata.VocabularySize} tokens.");
+            }
+        }
+
+        var context = metadata.ContextLength;
+        var requested = options.MaxNewTokens ?? (context - prompt.Length);
+        if (prompt.Length + requested > context || prompt.Length >= context)
+        {
+            switch (options.ContextOverflow)
+            {
+                case ContextOverflowPolicy.TruncatePromptStart when options.MaxNewTokens is int wanted && wanted < context:
+                    prompt = TruncateStart(prompt, context - wanted, metadata.BosTokenId);
+                    break;
+                case ContextOverflowPolicy.LimitNewTokens when prompt.Length < context:
+                    requested = context - prompt.Length;
+                    break;
+                default:
+                    throw new ContextLengthExceededException(prompt.Length, Math.Max(requested, 1), context);
+            }
+        }
+
+        if (requested < 1)
+        {
+            throw new ContextLengthExceededException(prompt.Length, 1, context);
+        }
+
+        var needsInferaSampler = options.FrequencyPenalty is not (null or 0f)
+            || options.PresencePenalty is not (null or 0f)
+            || options.MinP is not (null or 0f)
+            || options.LogitBias is { Count: > 0 }
+            || options.LogProbabilities
+            || options.TopLogProbabilities is > 0;
+        if (needsInferaSampler && samplingMode == SamplingMode.Native)
+        {
+            throw new NotSupportedException("The request needs Infera's sampler (min-p, frequency or presence penalty, logit bias or log-probabilities), but the runner is set to SamplingMode.Native.");
+        }
+
+        var useInfera = samplingMode == SamplingMode.Infera || needsInferaSampler;
+        return new GenerationPlan(prompt, requested, options, useInfera, metadata.VocabularySize);
+    }
+
+    private static int[] TruncateStart(int[] prompt, int keep, int? bos)
+    {
+        if (keep < 1)
+        {
+            throw new ContextLengthExceededException(prompt.Length, 1, keep);
+        }
+
+        if (bos is int b && prompt[0] == b && keep >= 2)
+        {
+            return [b, .. prompt.AsSpan(prompt.Length - (keep - 1))];
+        }
+
+        return prompt[^keep..];
+    }
+}
