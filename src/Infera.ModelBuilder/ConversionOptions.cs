@@ -1,0 +1,74 @@
+namespace Infera.ModelBuilder;
+
+/// <summary>Represents the options of a model conversion or creation.</summary>
+public sealed class ConversionOptions
+{
+    /// <summary>Gets or sets the precision of the written weights. The default is <see cref="ModelPrecision.Float32"/>.</summary>
+    public ModelPrecision Precision { get; set; } = ModelPrecision.Float32;
+
+    /// <summary>Gets or sets the operators the graph uses. The default is <see cref="GraphStyle.Fused"/>.</summary>
+    public GraphStyle GraphStyle { get; set; } = GraphStyle.Fused;
+
+    /// <summary>
+    /// Gets or sets the number of weights that share one scale in <see cref="ModelPrecision.Int4"/> and <see cref="ModelPrecision.Int8"/>
+    /// models: a power of two, at least 16. The default is 32.
+    /// </summary>
+    public int BlockSize { get; set; } = 32;
+
+    /// <summary>
+    /// Gets or sets the <c>accuracy_level</c> of <c>MatMulNBits</c>: 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8 activations).
+    /// <see langword="null"/> means 4 for <see cref="ModelPrecision.Int4"/> (the fastest decode on x64 CPUs) and 0 otherwise.
+    /// </summary>
+    public int? AccuracyLevel { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether the graph computes the language-model head only at each sequence's last position (the logits of the
+    /// other prompt positions are zero). <see langword="null"/> means: only when the head is large (vocabulary × hidden size of at
+    /// least 4 Mi weights), where it saves about a third of prompt processing time.
+    /// </summary>
+    public bool? LastPositionLogitsOnly { get; set; }
+
+    /// <summary>Gets or sets the number of threads ONNX Runtime uses within an operator, written to <c>genai_config.json</c>. <see langword="null"/> writes none (ONNX Runtime's default).</summary>
+    public int? IntraOpThreadCount { get; set; }
+
+    /// <summary>Gets or sets the context length written to the model; <see langword="null"/> keeps the source's.</summary>
+    public int? ContextLength { get; set; }
+
+    /// <summary>Gets or sets whether an existing, non-empty output folder is replaced. The default is <see langword="false"/>: the conversion fails instead.</summary>
+    public bool Overwrite { get; set; }
+
+    /// <summary>Validates the options and throws <see cref="ArgumentException"/> when one is out of range.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentException($"Unknown precision {Precision}.", nameof(Precision));
+        }
+
+        if (BlockSize < 16 || BlockSize > 256 || (BlockSize & (BlockSize - 1)) != 0)
+        {
+            throw new ArgumentException($"The block size must be a power of two from 16 to 256; it is {BlockSize}.", nameof(BlockSize));
+        }
+
+        if (AccuracyLevel is < 0 or > 4)
+        {
+            throw new ArgumentException($"The accuracy level must be 0 to 4; it is {AccuracyLevel}.", nameof(AccuracyLevel));
+        }
+
+        if (GraphStyle == GraphStyle.Standard && Precision is ModelPrecision.Int4 or ModelPrecision.Int8)
+        {
+            throw new ArgumentException("The standard-operator graph supports float32 and float16 only; use the fused graph for int8 and int4.", nameof(GraphStyle));
+        }
+
+        if (IntraOpThreadCount is < 1)
+        {
+            throw new ArgumentException("The thread count must be positive.", nameof(IntraOpThreadCount));
+        }
+
+        if (ContextLength is < 1)
+        {
+            throw new ArgumentException("The context length must be positive.", nameof(ContextLength));
+        }
+    }
+}

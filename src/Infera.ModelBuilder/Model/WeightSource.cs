@@ -1,0 +1,42 @@
+namespace Infera.ModelBuilder;
+
+/// <summary>A readable Llama-family checkpoint: its geometry and its tensors, read one at a time so that large models stream.</summary>
+internal abstract class WeightSource : IDisposable
+{
+    public abstract TransformerConfig Config { get; }
+
+    /// <summary>Gets a display name of the source for messages.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Reads one tensor as float32 in the layout <see cref="WeightKind"/> documents. <paramref name="layer"/> is ignored for global tensors.</summary>
+    public abstract float[] Read(WeightKind kind, int layer);
+
+    /// <summary>Returns the number of elements <paramref name="kind"/> has for this geometry.</summary>
+    public long ExpectedLength(WeightKind kind)
+    {
+        var c = Config;
+        long hd = c.EffectiveHeadSize;
+        return kind switch
+        {
+            WeightKind.Embedding or WeightKind.LanguageModelHead => (long)c.VocabularySize * c.HiddenSize,
+            WeightKind.AttentionNorm or WeightKind.FeedForwardNorm or WeightKind.FinalNorm => c.HiddenSize,
+            WeightKind.Query => c.HeadCount * hd * c.HiddenSize,
+            WeightKind.Key or WeightKind.Value => c.KeyValueHeadCount * hd * c.HiddenSize,
+            WeightKind.QueryBias => c.HeadCount * hd,
+            WeightKind.KeyBias or WeightKind.ValueBias => c.KeyValueHeadCount * hd,
+            WeightKind.AttentionOutput => c.HeadCount * hd * c.HiddenSize,
+            WeightKind.Gate or WeightKind.Up or WeightKind.Down => (long)c.IntermediateSize * c.HiddenSize,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}

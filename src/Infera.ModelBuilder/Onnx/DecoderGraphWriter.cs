@@ -1,0 +1,459 @@
+using Onnx;
+using static Infera.ModelBuilder.OnnxGraphBuilder;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace Infera.ModelBuilder;
+
+/// <summary>
+/// Writes a Llama-family decoder as an ONNX graph in the layout ONNX Runtime GenAI expects (inputs <c>input_ids</c>,
+/// <c>attention_mask</c>, <c>past_key_values.%d.key/value</c>; outputs <c>logits</c>, <c>present.%d.key/value</c>).
+/// </summary>
+internal sealed partial class DecoderGraphWriter
+{
+    private const long LargeHeadThreshold = 1L << 22;
+
+    private readonly WeightSource _source;
+    private readonly TransformerConfig _config;
+    private readonly ConversionOptions _options;
+    private readonly OnnxGraphBuilder _graph;
+    private readonly IProgress<double>? _progress;
+    private readonly CancellationToken _cancellationToken;
+    private readonly DataType _ioType;
+    private readonly int _headSize;
+    private readonly int _paddedHeadSize;
+    private readonly int _totalSteps;
+    private int _steps;
+    private float[]? _embedding;
+
+    private DecoderGraphWriter(WeightSource source, ConversionOptions options, ExternalDataWriter external, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        _source = source;
+        _config = source.Config;
+        _options = options;
+        _graph = new OnnxGraphBuilder("main_graph", external);
+        _progress = progress;
+        _cancellationToken = cancellationToken;
+        _ioType = options.Precision == ModelPrecision.Float16 ? DataType.Float16 : DataType.Float;
+        _headSize = _config.EffectiveHeadSize;
+
+        // ONNX Runtime's CPU GroupQueryAttention applies its built-in rotary only to head sizes that are multiples of 16:
+        // zero-padded heads give identical results.
+        _paddedHeadSize = options.GraphStyle == GraphStyle.Fused ? (_headSize + 15) / 16 * 16 : _headSize;
+        _totalSteps = (_config.LayerCount * 8) + 4;
+    }
+
+    /// <summary>Builds the model; tensors stream through <paramref name="external"/> one at a time.</summary>
+    public static (ModelProto Model, GraphInfo Info) Build(WeightSource source, ConversionOptions options, ExternalDataWriter external, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        var writer = new DecoderGraphWriter(source, options, external, progress, cancellationToken);
+        var info = options.GraphStyle == GraphStyle.Fused ? writer.BuildFused() : writer.BuildStandard();
+        var model = new ModelProto
+        {
+            IrVersion = 10,
+            ProducerName = "Infera.ModelBuilder",
+            ProducerVersion = typeof(DecoderGraphWriter).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = writer._graph.Graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 21 });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        return (model, info);
+    }
+
+    private bool LastPositionOnly => _options.LastPositionLogitsOnly ?? ((long)_config.VocabularySize * _config.HiddenSize >= LargeHeadThreshold);
+
+    private GraphInfo BuildFused()
+    {
+        var c = _config;
+        int kvHeads = c.KeyValueHeadCount;
+        _graph.AddInput("input_ids", DataType.Int64, "batch_size", "sequence_length");
+        _graph.AddInput("attention_mask", DataType.Int64, "batch_size", "total_sequence_length");
+        for (int l = 0; l < c.LayerCount; l++)
+        {
+            _graph.AddInput($"past_key_values.{l}.key", _ioType, "batch_size", kvHeads, "past_sequence_length", _paddedHeadSize);
+            _graph.AddInput($"past_key_values.{l}.value", _ioType, "batch_size", kvHeads, "past_sequence_length", _paddedHeadSize);
+        }
+
+        _graph.AddOutput("logits", _ioType, "batch_size", "sequence_length", c.VocabularySize);
+        for (int l = 0; l < c.LayerCount; l++)
+        {
+            _graph.AddOutput($"present.{l}.key", _ioType, "batch_size", kvHeads, "total_sequence_length", _paddedHeadSize);
+            _graph.AddOutput($"present.{l}.value", _ioType, "batch_size", kvHeads, "total_sequence_length", _paddedHeadSize);
+        }
+
+        // GroupQueryAttention wants each row's last position (seqlens_k) and the total length as int32.
+        string one = _graph.Int64Constant(false, 1);
+        string sum = _graph.Node("ReduceSum", "/model/attn_mask_reformat/ReduceSum", ["attention_mask", one], null, string.Empty, Int("keepdims", 0));
+        string seqlens64 = _graph.Node("Sub", "/model/attn_mask_reformat/Sub", [sum, one]);
+        string seqlens = _graph.Node("Cast", "/model/attn_mask_reformat/Sub/Cast", [seqlens64], ["/model/attn_mask_reformat/seqlens_k"], string.Empty, Int("to", (long)DataType.Int32));
+        string maskShape = _graph.Node("Shape", "/model/attn_mask_reformat/Shape", ["attention_mask"]);
+        string total64 = _graph.Node("Gather", "/model/attn_mask_reformat/Gather", [maskShape, one], null, string.Empty, Int("axis", 0));
+        string total = _graph.Node("Cast", "/model/attn_mask_reformat/Gather/Cast", [total64], ["/model/attn_mask_reformat/total_seq_len"], string.Empty, Int("to", (long)DataType.Int32));
+
+        WriteRotaryCaches(c.ContextLength, _paddedHeadSize, _headSize);
+
+        string embedded = Embedding();
+        string? residual = null;
+        string normed = string.Empty;
+        string? pendingSkip = null;
+        for (int l = 0; l < c.LayerCount; l++)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            string prefix = $"/model/layers.{l}";
+            string attnNorm = Norm($"model.layers.{l}.input_layernorm.weight", WeightKind.AttentionNorm, l);
+            if (residual is null)
+            {
+                normed = _graph.Node("SimplifiedLayerNormalization", $"{prefix}/input_layernorm/LayerNorm", [embedded, attnNorm], [$"{prefix}/input_layernorm/output_0"], string.Empty, Int("axis", -1), Float("epsilon", c.RmsNormEpsilon), Int("stash_type", 1));
+                residual = embedded;
+            }
+            else
+            {
+                (normed, residual) = SkipNorm($"{prefix}/input_layernorm", residual, pendingSkip!, attnNorm);
+            }
+
+            string qkv = QkvProjection(l, prefix, normed);
+            string attention = _graph.Node(
+                "GroupQueryAttention",
+                $"{prefix}/attn/GroupQueryAttention",
+                [qkv, string.Empty, string.Empty, $"past_key_values.{l}.key", $"past_key_values.{l}.value", seqlens, total, "cos_cache", "sin_cache"],
+                [$"{prefix}/attn/GroupQueryAttention/output_0", $"present.{l}.key", $"present.{l}.value"],
+                "com.microsoft",
+                Int("do_rotary", 1),
+                Int("kv_num_heads", kvHeads),
+                Int("local_window_size", c.SlidingWindow is int w && w < c.ContextLength ? w : -1),
+                Int("num_heads", c.HeadCount),
+                Int("rotary_interleaved", c.RotaryInterleaved ? 1 : 0),
+                Float("scale", 1f / MathF.Sqrt(_headSize)),
+                Float("softcap", 0f));
+
+            float[] wo = PadColumns(_source.Read(WeightKind.AttentionOutput, l), c.HiddenSize);
+            string attnOut = Linear($"{prefix}/attn/o_proj/MatMul", attention, wo, c.HiddenSize, c.HeadCount * _paddedHeadSize);
+            Step();
+
+            string ffnNorm = Norm($"model.layers.{l}.post_attention_layernorm.weight", WeightKind.FeedForwardNorm, l);
+            (normed, residual) = SkipNorm($"{prefix}/post_attention_layernorm", residual, attnOut, ffnNorm);
+            pendingSkip = FeedForward(prefix, normed);
+        }
+
+        string finalNorm = Norm("model.norm.weight", WeightKind.FinalNorm, 0);
+        string final = _graph.Node("SkipSimplifiedLayerNormalization", "/model/norm/SkipLayerNorm", [residual!, pendingSkip!, finalNorm], ["/model/norm/output_0"], "com.microsoft", Float("epsilon", c.RmsNormEpsilon));
+        bool lastOnly = LastPositionOnly;
+        LanguageModelHead(final, seqlens64, lastOnly);
+        _progress?.Report(1.0);
+        return new GraphInfo(_paddedHeadSize, SharedKeyValueBuffer: true, HasPositionIds: false, _ioType == DataType.Float16, lastOnly);
+    }
+
+    private void Step()
+    {
+        _steps++;
+        _progress?.Report(Math.Min(0.99, (double)_steps / _totalSteps));
+        _cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private (string Normed, string Sum) SkipNorm(string name, string input, string skip, string gamma)
+    {
+        var outputs = new[] { $"{name}/output_0", string.Empty, string.Empty, $"{name}/output_3" };
+        _graph.Node("SkipSimplifiedLayerNormalization", $"{name}/SkipLayerNorm", [input, skip, gamma], outputs, "com.microsoft", Float("epsilon", _config.RmsNormEpsilon));
+        return (outputs[0], outputs[3]);
+    }
+
+    private string Embedding()
+    {
+        _embedding = _source.Read(WeightKind.Embedding, 0);
+        CheckLength(_embedding, WeightKind.Embedding);
+        string name = "model.embed_tokens.weight";
+        WriteFloatTensor(name, [_config.VocabularySize, _config.HiddenSize], _embedding);
+        if (!_config.TiedEmbeddings)
+        {
+            _embedding = null;
+        }
+
+        Step();
+        return _graph.Node("Gather", "/model/embed_tokens/Gather", [name, "input_ids"], null, string.Empty, Int("axis", 0));
+    }
+
+    private string Norm(string name, WeightKind kind, int layer)
+    {
+        var weights = _source.Read(kind, layer);
+        CheckLength(weights, kind);
+        WriteFloatTensor(name, [weights.Length], weights);
+        return name;
+    }
+
+    private void CheckLength(float[] weights, WeightKind kind)
+    {
+        long expected = _source.ExpectedLength(kind);
+        if (weights.LongLength != expected)
+        {
+            throw new ModelConversionException($"{_source.Name}: tensor {kind} has {weights.LongLength} elements, expected {expected}.") { SourcePath = _source.Name };
+        }
+    }
+
+    private string QkvProjection(int layer, string prefix, string input)
+    {
+        var c = _config;
+        int qRows = c.HeadCount * _paddedHeadSize;
+        int kvRows = c.KeyValueHeadCount * _paddedHeadSize;
+        int rows = qRows + (2 * kvRows);
+        var fused = new float[(long)rows * c.HiddenSize];
+        var q = _source.Read(WeightKind.Query, layer);
+        CheckLength(q, WeightKind.Query);
+        PadHeadRows(q, c.HeadCount, c.HiddenSize, fused.AsSpan(0, qRows * c.HiddenSize));
+        var k = _source.Read(WeightKind.Key, layer);
+        CheckLength(k, WeightKind.Key);
+        PadHeadRows(k, c.KeyValueHeadCount, c.HiddenSize, fused.AsSpan(qRows * c.HiddenSize, kvRows * c.HiddenSize));
+        var v = _source.Read(WeightKind.Value, layer);
+        CheckLength(v, WeightKind.Value);
+        PadHeadRows(v, c.KeyValueHeadCount, c.HiddenSize, fused.AsSpan((qRows + kvRows) * c.HiddenSize, kvRows * c.HiddenSize));
+        Step();
+        string output = Linear($"{prefix}/attn/qkv_proj/MatMul", input, fused, rows, c.HiddenSize);
+        Step();
+        if (!c.AttentionBias)
+        {
+            return output;
+        }
+
+        var bias = new float[rows];
+        var qb = _source.Read(WeightKind.QueryBias, layer);
+        CheckLength(qb, WeightKind.QueryBias);
+        PadHeadRows(qb, c.HeadCount, 1, bias.AsSpan(0, qRows));
+        var kb = _source.Read(WeightKind.KeyBias, layer);
+        CheckLength(kb, WeightKind.KeyBias);
+        PadHeadRows(kb, c.KeyValueHeadCount, 1, bias.AsSpan(qRows, kvRows));
+        var vb = _source.Read(WeightKind.ValueBias, layer);
+        CheckLength(vb, WeightKind.ValueBias);
+        PadHeadRows(vb, c.KeyValueHeadCount, 1, bias.AsSpan(qRows + kvRows, kvRows));
+        string biasName = $"model.layers.{layer}.attn.qkv_proj.bias";
+        WriteFloatTensor(biasName, [rows], bias);
+        return _graph.Node("Add", $"{prefix}/attn/qkv_proj/Add", [output, biasName]);
+    }
+
+    private string FeedForward(string prefix, string input)
+    {
+        var c = _config;
+        int layer = int.Parse(prefix.AsSpan(prefix.LastIndexOf('.') + 1), System.Globalization.CultureInfo.InvariantCulture);
+        var gateW = _source.Read(WeightKind.Gate, layer);
+        CheckLength(gateW, WeightKind.Gate);
+        string gate = Linear($"{prefix}/mlp/gate_proj/MatMul", input, gateW, c.IntermediateSize, c.HiddenSize);
+        Step();
+        var upW = _source.Read(WeightKind.Up, layer);
+        CheckLength(upW, WeightKind.Up);
+        string up = Linear($"{prefix}/mlp/up_proj/MatMul", input, upW, c.IntermediateSize, c.HiddenSize);
+        Step();
+        string sigmoid = _graph.Node("Sigmoid", $"{prefix}/mlp/act_fn/Sigmoid", [gate]);
+        string silu = _graph.Node("Mul", $"{prefix}/mlp/act_fn/Mul", [gate, sigmoid]);
+        string product = _graph.Node("Mul", $"{prefix}/mlp/Mul", [silu, up]);
+        var downW = _source.Read(WeightKind.Down, layer);
+        CheckLength(downW, WeightKind.Down);
+        string down = Linear($"{prefix}/mlp/down_proj/MatMul", product, downW, c.HiddenSize, c.IntermediateSize);
+        Step();
+        return down;
+    }
+
+    private void LanguageModelHead(string hidden, string seqlens64, bool lastOnly)
+    {
+        var c = _config;
+        float[] head = _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
+        CheckLength(head, WeightKind.LanguageModelHead);
+        _embedding = null;
+        if (!lastOnly)
+        {
+            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits");
+            Step();
+            return;
+        }
+
+        // Only each row's last real position goes through the head: index = seqlens_k - past_length, clamped to the chunk.
+        // The other positions' logits stay zero (ONNX Runtime GenAI reads only the last position of a prompt).
+        string one = _graph.Int64Constant(false, 1);
+        string zero = _graph.Int64Constant(false, 0);
+        string inputShape = _graph.Node("Shape", "/lm_head/select/InputShape", ["input_ids"]);
+        string sequence = _graph.Node("Gather", "/lm_head/select/SequenceLength", [inputShape, one], null, string.Empty, Int("axis", 0));
+        string batch = _graph.Node("Gather", "/lm_head/select/BatchSize", [inputShape, zero], null, string.Empty, Int("axis", 0));
+        string maskShape = _graph.Node("Shape", "/lm_head/select/MaskShape", ["attention_mask"]);
+        string total = _graph.Node("Gather", "/lm_head/select/TotalLength", [maskShape, one], null, string.Empty, Int("axis", 0));
+        string past = _graph.Node("Sub", "/lm_head/select/PastLength", [total, sequence]);
+        string index = _graph.Node("Sub", "/lm_head/select/Index", [seqlens64, past]);
+        string lastIndex = _graph.Node("Sub", "/lm_head/select/LastIndex", [sequence, one]);
+        string clampedHigh = _graph.Node("Min", "/lm_head/select/Min", [index, lastIndex]);
+        string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
+        string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
+        string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
+        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize);
+        Step();
+
+        string batchScalar = _graph.Node("Squeeze", "/lm_head/scatter/BatchScalar", [batch, zero]);
+        string rows = _graph.Node("Range", "/lm_head/scatter/Range", [_graph.Int64Constant(true, 0), batchScalar, _graph.Int64Constant(true, 1)]);
+        string rowColumn = _graph.Node("Unsqueeze", "/lm_head/scatter/RowColumn", [rows, one]);
+        string indices = _graph.Node("Concat", "/lm_head/scatter/Indices", [rowColumn, indexColumn], null, string.Empty, Int("axis", 1));
+        string shape = _graph.Node("Concat", "/lm_head/scatter/Shape", [batch, sequence, _graph.Int64Constant(false, c.VocabularySize)], null, string.Empty, Int("axis", 0));
+        var zeroValue = new TensorProto { DataType = (int)_ioType };
+        zeroValue.Dims.Add(1);
+        zeroValue.RawData = Google.Protobuf.ByteString.CopyFrom(new byte[_ioType == DataType.Float16 ? 2 : 4]);
+        string zeros = _graph.Node("ConstantOfShape", "/lm_head/scatter/Zeros", [shape], null, string.Empty, Tensor("value", zeroValue));
+        _graph.Node("ScatterND", "/lm_head/scatter/ScatterND", [zeros, indices, lastLogits], ["logits"]);
+    }
+
+    /// <summary>Writes a [out, in] linear layer as MatMul (float) or MatMulNBits (int4/int8) and returns its output.</summary>
+    private string Linear(string name, string input, float[] weights, int outFeatures, int inFeatures, string? output = null)
+    {
+        string[] outputs = [output ?? name + "/output_0"];
+        switch (_options.Precision)
+        {
+            case ModelPrecision.Int4:
+            case ModelPrecision.Int8:
+                {
+                    int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
+                    int blockSize = _options.BlockSize;
+                    int blocks = (inFeatures + blockSize - 1) / blockSize;
+                    var (packed, scales) = BlockQuantizer.Quantize(weights, outFeatures, inFeatures, bits, blockSize);
+                    string q = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, blocks, blockSize * bits / 8], packed.AsSpan());
+                    string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [(long)outFeatures * blocks], scales);
+                    int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
+                    return _graph.Node(
+                        "MatMulNBits",
+                        name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal),
+                        [input, q, s],
+                        outputs,
+                        "com.microsoft",
+                        Int("K", inFeatures),
+                        Int("N", outFeatures),
+                        Int("accuracy_level", accuracy),
+                        Int("bits", bits),
+                        Int("block_size", blockSize));
+                }
+
+            default:
+                {
+                    var transposed = Transpose(weights, outFeatures, inFeatures);
+                    string w = name + ".weight";
+                    WriteFloatTensor(w, [inFeatures, outFeatures], transposed);
+                    return _graph.Node("MatMul", name, [input, w], outputs);
+                }
+        }
+    }
+
+    /// <summary>Writes a float tensor at the graph's float precision (float16 models store float16).</summary>
+    private void WriteFloatTensor(string name, long[] dims, float[] values)
+    {
+        if (_ioType == DataType.Float16)
+        {
+            var half = new Half[values.Length];
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(values, half);
+            _graph.Initializer<Half>(name, DataType.Float16, dims, half);
+        }
+        else
+        {
+            _graph.Initializer<float>(name, DataType.Float, dims, values);
+        }
+    }
+
+    private static float[] Transpose(float[] source, int rows, int columns)
+    {
+        var result = new float[source.LongLength];
+        const int Tile = 32;
+        Parallel.For(0, (rows + Tile - 1) / Tile, tileRow =>
+        {
+            int r0 = tileRow * Tile;
+            int r1 = Math.Min(r0 + Tile, rows);
+            for (int c0 = 0; c0 < columns; c0 += Tile)
+            {
+                int c1 = Math.Min(c0 + Tile, columns);
+                for (int r = r0; r < r1; r++)
+                {
+                    long rowOffset = (long)r * columns;
+                    for (int c = c0; c < c1; c++)
+                    {
+                        result[((long)c * rows) + r] = source[rowOffset + c];
+                    }
+                }
+            }
+        });
+        return result;
+    }
+
+    /// <summary>Maps a padded head dimension to its source dimension, or -1 for padding.</summary>
+    private int SourceDimension(int padded)
+    {
+        if (_paddedHeadSize == _headSize)
+        {
+            return padded;
+        }
+
+        if (_config.RotaryInterleaved)
+        {
+            return padded < _headSize ? padded : -1;
+        }
+
+        // Rotating halves pairs (i, i + size/2): keep each real half at the start of the padded half.
+        int half = _headSize / 2, paddedHalf = _paddedHeadSize / 2;
+        return padded < paddedHalf ? (padded < half ? padded : -1) : (padded - paddedHalf < half ? half + padded - paddedHalf : -1);
+    }
+
+    /// <summary>Copies per-head rows [heads × headSize, width] into [heads × paddedHeadSize, width], zeros in the padding.</summary>
+    private void PadHeadRows(float[] source, int heads, int width, Span<float> destination)
+    {
+        destination.Clear();
+        for (int h = 0; h < heads; h++)
+        {
+            for (int d = 0; d < _paddedHeadSize; d++)
+            {
+                int s = SourceDimension(d);
+                if (s >= 0)
+                {
+                    source.AsSpan(((h * _headSize) + s) * width, width).CopyTo(destination.Slice(((h * _paddedHeadSize) + d) * width, width));
+                }
+            }
+        }
+    }
+
+    /// <summary>Maps the o_proj columns [rows, heads × headSize] to [rows, heads × paddedHeadSize].</summary>
+    private float[] PadColumns(float[] source, int rows)
+    {
+        CheckLength(source, WeightKind.AttentionOutput);
+        if (_paddedHeadSize == _headSize)
+        {
+            return source;
+        }
+
+        int heads = _config.HeadCount;
+        int width = heads * _headSize, paddedWidth = heads * _paddedHeadSize;
+        var result = new float[(long)rows * paddedWidth];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                for (int d = 0; d < _paddedHeadSize; d++)
+                {
+                    int s = SourceDimension(d);
+                    if (s >= 0)
+                    {
+                        result[((long)r * paddedWidth) + (h * _paddedHeadSize) + d] = source[((long)r * width) + (h * _headSize) + s];
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Writes cos_cache and sin_cache [context, paddedHeadSize / 2]; padded pairs get angle 0.</summary>
+    private void WriteRotaryCaches(int context, int paddedHeadSize, int headSize)
+    {
+        int width = paddedHeadSize / 2;
+        var inverse = RotaryFrequencies.Inverse(_config);
+        var cos = new float[(long)context * width];
+        var sin = new float[(long)context * width];
+        for (int p = 0; p < context; p++)
+        {
+            for (int i = 0; i < width; i++)
+            {
+                double angle = i < headSize / 2 ? p * inverse[i] : 0;
+                cos[((long)p * width) + i] = (float)Math.Cos(angle);
+                sin[((long)p * width) + i] = (float)Math.Sin(angle);
+            }
+        }
+
+        WriteFloatTensor("cos_cache", [context, width], cos);
+        WriteFloatTensor("sin_cache", [context, width], sin);
+    }
+}
