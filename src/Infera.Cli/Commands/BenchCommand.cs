@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Infera.Cli.Commands;
+
+/// <summary><c>infera bench</c>: benchmarks (<c>generate</c>: one model in-process; other subcommands may be added).</summary>
+internal static class BenchCommand
+{
+    internal static Command Create()
+    {
+        var command = new Command("bench", "Measure speed: time to first token, prefill and decode tokens/s, serving load.");
+        command.Subcommands.Add(BenchGenerateCommand.Create());
+        return command;
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Infera.Cli.Commands;
+
+/// <summary><c>infera generate</c>: complete a prompt, streaming the completion to stdout and statistics to stderr.</summary>
+internal static class GenerateCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+
+    internal static Command Create()
+    {
+        var arguments = new GenerationArguments();
+        var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt to complete.", DefaultValueFactory = _ => "Once upon a time" };
+        var logprobs = new Option<int?>("--logprobs") { Description = "Report the log-probability of each token and its N most likely alternatives (0-20); with --json, as logprobs." };
+        var command = new Command("generate", "Complete a prompt with a model: the completion on stdout, statistics on stderr.");
+        command.Options.Add(prompt);
+        arguments.AddTo(command);
+        command.Options.Add(logprobs);
+
+        command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
+        {
+            var options = arguments.ToOptions(result);
+            if (result.GetValue(logprobs) is int n)
+            {
+                options.LogProbabilities = true;
+                options.TopLogProbabilities = n;
+            }
+
+            options.Validate();
+            var json = result.GetValue(arguments.Json);
+            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
+            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), null, ct).ConfigureAwait(false);
+
+            var stdout = Console.Out;
+            var run = await GenerationRun.ExecuteAsync(
+                runner,
+                result.GetValue(prompt)!,
+                options,
+                result.GetValue(arguments.Stop) ?? [],
+                json ? null : piece => { stdout.Write(piece); stdout.Flush(); },
+                ct).ConfigureAwait(false);
+
+            if (json)
+            {
+                var document = new Dictionary<string, object?>
+                {
+                    ["text"] = run.Text,
+                    ["promptTokens"] = run.PromptTokens,
+                    ["completionTokens"] = run.CompletionTokens,
+                    ["finishReason"] = run.FinishReason == GenerationFinishReason.Length ? "length" : "stop",
+                    ["timeToFirstTokenMs"] = Math.Round(run.TimeToFirstTokenMs, 3),
+                    ["decodeTokensPerSecond"] = Math.Round(run.DecodeTokensPerSecond, 1),
+                    ["model"] = runner.Metadata.ModelId,
+                    ["provider"] = runner.Metadata.ExecutionProvider,
+                };
+                if (options.LogProbabilities)
+                {
+                    document["logprobs"] = run.LogProbabilityTokens.Select(t => new Dictionary<string, object?>
+                    {
+                        ["token"] = t.Text,
+                        ["tokenId"] = t.Update.TokenId,
+                        ["logprob"] = t.Update.LogProbabilities!.LogProbability,
+                        ["topLogprobs"] = t.Update.LogProbabilities.TopAlternatives.Select(a => new Dictionary<string, object?> { ["token"] = a.Text, ["tokenId"] = a.TokenId, ["logprob"] = a.LogProbability }).ToArray(),
+                    }).ToArray();
+                }
+
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(document, JsonOptions)).ConfigureAwait(false);
+            }
+            else
+            {
+                await stdout.WriteLineAsync().ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"prompt tokens: {run.PromptTokens}, generated tokens: {run.CompletionTokens}, finish: {(run.FinishReason == GenerationFinishReason.Length ? "length" : "stop")}, time to first token: {run.TimeToFirstTokenMs:F1} ms, decode: {run.DecodeTokensPerSecond:F1} tokens/s ({runner.Metadata.ExecutionProvider}, {runner.Metadata.IntraOpThreads} threads)")).ConfigureAwait(false);
+            }
+
+            return 0;
+        }, cancellationToken));
+        return command;
+    }
+}

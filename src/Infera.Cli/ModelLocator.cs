@@ -1,0 +1,28 @@
+namespace Infera.Cli;
+
+/// <summary>Resolves the model a command runs: the folder given with --model, or the small default model.</summary>
+internal static class ModelLocator
+{
+    public static async Task<string> ResolveAsync(string? model, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(model))
+        {
+            return model;
+        }
+
+        var path = await Infera.ModelBuilder.DefaultModel.EnsureCreatedAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in default model at {path} (seeded RANDOM weights: its text is gibberish; pass --model for a real model)").ConfigureAwait(false);
+        return path;
+    }
+
+    public static OnnxModelRunnerOptions RunnerOptions(string? provider)
+    {
+        var options = new OnnxModelRunnerOptions();
+        if (!string.IsNullOrWhiteSpace(provider))
+        {
+            options.ExecutionProvider = ExecutionProviders.Create(provider);
+        }
+
+        return options;
+    }
+}
