@@ -36,7 +36,7 @@ internal static class ScaledExpKernel
             return ComputeVector128(ref xRef, ref dRef, length, offset, scale);
         }
 
-        var sum = 0f;
+        var sum = 0.0;
         for (nuint i = 0; i < length; i++)
         {
             var e = MathF.Exp((Unsafe.Add(ref xRef, i) - offset) * scale);
@@ -44,7 +44,7 @@ internal static class ScaledExpKernel
             sum += e;
         }
 
-        return sum;
+        return (float)sum;
     }
 
     private static float ComputeVector512(ref float x, ref float destination, nuint length, float offset, float scale)
@@ -57,12 +57,21 @@ internal static class ScaledExpKernel
 
         // Loaded before the loop so that an in-place call still sees the original tail.
         var tail = Vector512.LoadUnsafe(ref x, last);
+        var total = 0.0;
         nuint i = 0;
-        for (; i < last; i += count)
+        while (i < last)
         {
-            var e = Vector512.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
-            e.StoreUnsafe(ref destination, i);
-            sum += e;
+            // Float lanes are flushed into a double every 128 vectors, so long spans keep ~1e-7 relative accuracy.
+            var end = Math.Min(last, i + (128 * count));
+            for (; i < end; i += count)
+            {
+                var e = Vector512.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                e.StoreUnsafe(ref destination, i);
+                sum += e;
+            }
+
+            total += Vector512.Sum(sum);
+            sum = Vector512<float>.Zero;
         }
 
         var eTail = Vector512.Exp((tail - vOffset) * vScale);
@@ -70,8 +79,7 @@ internal static class ScaledExpKernel
 
         // Lanes of the overlapping last vector that the loop already summed are masked out.
         var fresh = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create((int)(i - last))).AsSingle();
-        sum += eTail & fresh;
-        return Vector512.Sum(sum);
+        return (float)(total + Vector512.Sum(eTail & fresh));
     }
 
     private static float ComputeVector256(ref float x, ref float destination, nuint length, float offset, float scale)
@@ -84,12 +92,21 @@ internal static class ScaledExpKernel
 
         // Loaded before the loop so that an in-place call still sees the original tail.
         var tail = Vector256.LoadUnsafe(ref x, last);
+        var total = 0.0;
         nuint i = 0;
-        for (; i < last; i += count)
+        while (i < last)
         {
-            var e = Vector256.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
-            e.StoreUnsafe(ref destination, i);
-            sum += e;
+            // Float lanes are flushed into a double every 128 vectors, so long spans keep ~1e-7 relative accuracy.
+            var end = Math.Min(last, i + (128 * count));
+            for (; i < end; i += count)
+            {
+                var e = Vector256.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                e.StoreUnsafe(ref destination, i);
+                sum += e;
+            }
+
+            total += Vector256.Sum(sum);
+            sum = Vector256<float>.Zero;
         }
 
         var eTail = Vector256.Exp((tail - vOffset) * vScale);
@@ -97,8 +114,7 @@ internal static class ScaledExpKernel
 
         // Lanes of the overlapping last vector that the loop already summed are masked out.
         var fresh = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create((int)(i - last))).AsSingle();
-        sum += eTail & fresh;
-        return Vector256.Sum(sum);
+        return (float)(total + Vector256.Sum(eTail & fresh));
     }
 
     private static float ComputeVector128(ref float x, ref float destination, nuint length, float offset, float scale)
@@ -111,12 +127,21 @@ internal static class ScaledExpKernel
 
         // Loaded before the loop so that an in-place call still sees the original tail.
         var tail = Vector128.LoadUnsafe(ref x, last);
+        var total = 0.0;
         nuint i = 0;
-        for (; i < last; i += count)
+        while (i < last)
         {
-            var e = Vector128.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
-            e.StoreUnsafe(ref destination, i);
-            sum += e;
+            // Float lanes are flushed into a double every 128 vectors, so long spans keep ~1e-7 relative accuracy.
+            var end = Math.Min(last, i + (128 * count));
+            for (; i < end; i += count)
+            {
+                var e = Vector128.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                e.StoreUnsafe(ref destination, i);
+                sum += e;
+            }
+
+            total += Vector128.Sum(sum);
+            sum = Vector128<float>.Zero;
         }
 
         var eTail = Vector128.Exp((tail - vOffset) * vScale);
@@ -124,7 +149,6 @@ internal static class ScaledExpKernel
 
         // Lanes of the overlapping last vector that the loop already summed are masked out.
         var fresh = Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create((int)(i - last))).AsSingle();
-        sum += eTail & fresh;
-        return Vector128.Sum(sum);
+        return (float)(total + Vector128.Sum(eTail & fresh));
     }
 }

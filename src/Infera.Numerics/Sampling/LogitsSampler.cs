@@ -19,9 +19,9 @@ namespace Infera.Numerics;
 /// Filters: top-k keeps the <c>k</c> largest logits (equal logits by lower token id). Top-p then keeps the shortest
 /// prefix of those (or of the whole vocabulary when top-k is off), ranked the same way, whose probability at the
 /// request's temperature reaches <c>p</c>; min-p then drops tokens whose probability is below <c>MinP</c> times the
-/// largest. The draw picks the first kept token, in that ranking (or in token-id order when neither top-k nor top-p
-/// is on), at which the running sum of kept probabilities exceeds <c>u × kept mass</c>, <c>u</c> being the next
-/// <see cref="SeededRandom.NextDouble"/>. For one seed and one sequence of logits the tokens are the same on every
+/// largest. The draw picks the first kept token at which the running sum of kept probabilities exceeds
+/// <c>u × kept mass</c>, <c>u</c> being the next <see cref="SeededRandom.NextDouble"/>; kept tokens are visited in
+/// rank order when top-k is on and in token-id order otherwise. For one seed and one sequence of logits the tokens are the same on every
 /// machine, except when a draw lands within float rounding of a boundary between two tokens: the vectorized sums
 /// are added in an order that depends on the processor's vector width.
 /// </para>
@@ -300,18 +300,7 @@ public sealed class LogitsSampler
         if (topP < 1f)
         {
             var nucleus = _candidates.AsSpan(0, TopP.SelectReaching(all, topP * total, _candidates));
-            var kept = nucleus.Length;
-            if (minP > 0f)
-            {
-                var threshold = minP * all[nucleus[0]];
-                kept = 1;
-                while (kept < nucleus.Length && all[nucleus[kept]] >= threshold)
-                {
-                    kept++;
-                }
-            }
-
-            return DrawIndexed(nucleus[..kept], all);
+            return DrawIndexed(nucleus, all, minP > 0f ? minP * all[maxIndex] : 0f);
         }
 
         if (minP > 0f)
@@ -345,35 +334,37 @@ public sealed class LogitsSampler
         return LastPositive(candidates, weights);
     }
 
-    /// <summary>Draws from candidates whose weights are looked up by token id.</summary>
-    private int DrawIndexed(ReadOnlySpan<int> candidates, ReadOnlySpan<float> weightsById)
+    /// <summary>Draws from candidates (in token-id order) whose weights, looked up by token id, are &gt;= threshold.</summary>
+    private int DrawIndexed(ReadOnlySpan<int> candidates, ReadOnlySpan<float> weightsById, float threshold)
     {
         var mass = 0.0;
         foreach (var id in candidates)
         {
-            mass += weightsById[id];
+            var w = weightsById[id];
+            if (w >= threshold)
+            {
+                mass += w;
+            }
         }
 
         var target = _random.NextDouble() * mass;
         var cumulative = 0.0;
+        var last = candidates[0];
         foreach (var id in candidates)
         {
-            cumulative += weightsById[id];
-            if (cumulative > target)
+            var w = weightsById[id];
+            if (w >= threshold && w > 0f)
             {
-                return id;
+                last = id;
+                cumulative += w;
+                if (cumulative > target)
+                {
+                    return id;
+                }
             }
         }
 
-        for (var i = candidates.Length - 1; i > 0; i--)
-        {
-            if (weightsById[candidates[i]] > 0f)
-            {
-                return candidates[i];
-            }
-        }
-
-        return candidates[0];
+        return last;
     }
 
     /// <summary>Draws over the whole vocabulary in token-id order among weights &gt;= threshold, skipping whole chunks with vector sums.</summary>

@@ -4,14 +4,26 @@ namespace Infera.Numerics;
 
 /// <summary>Top-p (nucleus) selection: the smallest set of most likely tokens whose probability mass reaches <c>p</c>.</summary>
 /// <remarks>
+/// <para>
 /// Tokens are ranked by probability, larger first, equal probabilities by index, lower first (a stable descending
 /// sort); the nucleus is the shortest prefix of that ranking whose running sum is &gt;= <c>p × total</c>.
-/// Over a whole vocabulary, <see cref="Select(ReadOnlySpan{float}, float, Span{int})"/> first tries the 64, then the
-/// 1024 most likely tokens with <see cref="TopK"/> (enough for the peaked distributions language models produce);
-/// only when those do not reach the mass does it sort the whole span.
+/// </para>
+/// <para>
+/// Over a whole vocabulary, <see cref="Select(ReadOnlySpan{float}, float, Span{int})"/> never sorts the vocabulary.
+/// It first tries the 64 most likely tokens with <see cref="TopK"/>, which is enough for the peaked distributions
+/// language models usually produce. Otherwise it builds a histogram of the probability mass over the top bits of
+/// the probabilities' IEEE-754 representation (exponent and 6 mantissa bits, buckets about 1% wide), walks it from
+/// the top to the bucket where the running mass reaches the target, and sorts only that bucket's members. Masses
+/// are then summed per bucket rather than in rank order, so at a boundary the result may differ from a
+/// sequential float sum by float rounding.
+/// </para>
 /// </remarks>
 public static class TopP
 {
+    private const int HistogramShift = 17;
+    private const int HistogramLength = (0x7F80_0000 >> HistogramShift) + 1;
+    private const int FirstAttempt = 64;
+
     /// <summary>Returns how many leading entries of a descending span form the nucleus.</summary>
     /// <param name="sortedProbabilities">Non-negative probabilities sorted in descending order; they need not sum to 1.</param>
     /// <param name="p">The nucleus mass, in (0, 1].</param>
@@ -29,11 +41,11 @@ public static class TopP
         return CountReaching(sortedProbabilities, p * total);
     }
 
-    /// <summary>Writes the indices of the nucleus of <paramref name="probabilities"/>, most likely first, into <paramref name="destination"/>.</summary>
-    /// <param name="probabilities">Non-negative probabilities in vocabulary order; they need not sum to 1 (for example <c>exp(logit - max)</c>).</param>
+    /// <summary>Writes the indices of the nucleus of <paramref name="probabilities"/>, in ascending index order, into <paramref name="destination"/>.</summary>
+    /// <param name="probabilities">Non-negative, finite probabilities in vocabulary order; they need not sum to 1 (for example <c>exp(logit - max)</c>).</param>
     /// <param name="p">The nucleus mass, in (0, 1].</param>
     /// <param name="destination">Receives the indices; as long as <paramref name="probabilities"/>, since the nucleus may hold every token.</param>
-    /// <returns>The number of indices written.</returns>
+    /// <returns>The number of indices written; at least 1 for a non-empty span.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is not in (0, 1].</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
     public static int Select(ReadOnlySpan<float> probabilities, float p, Span<int> destination)
@@ -53,24 +65,39 @@ public static class TopP
         return SelectReaching(probabilities, p * total, destination);
     }
 
-    /// <summary>Nucleus of <paramref name="weights"/> for an absolute target mass; indices most likely first.</summary>
+    /// <summary>Nucleus of <paramref name="weights"/> for an absolute target mass; indices in ascending order.</summary>
     internal static int SelectReaching(ReadOnlySpan<float> weights, float target, Span<int> destination)
     {
-        for (var k = 64; k < weights.Length; k *= 16)
+        var count = TopK.Select(weights, FirstAttempt, destination);
+        var cumulative = 0f;
+        for (var i = 0; i < count; i++)
         {
-            var count = TopK.Select(weights, k, destination);
-            var cumulative = 0f;
-            for (var i = 0; i < count; i++)
+            cumulative += weights[destination[i]];
+            if (cumulative >= target)
             {
-                cumulative += weights[destination[i]];
-                if (cumulative >= target)
-                {
-                    return i + 1;
-                }
+                destination[..(i + 1)].Sort();
+                return i + 1;
             }
         }
 
-        return SelectBySorting(weights, target, destination);
+        if (count == weights.Length)
+        {
+            destination[..count].Sort();
+            return count;
+        }
+
+        var (boundaryValue, boundaryIndex) = FindBoundary(weights, target);
+        var written = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var w = weights[i];
+            if (w > boundaryValue || (w == boundaryValue && i <= boundaryIndex))
+            {
+                destination[written++] = i;
+            }
+        }
+
+        return written;
     }
 
     internal static int CountReaching(ReadOnlySpan<float> sorted, float target)
@@ -96,31 +123,98 @@ public static class TopP
         return ((ulong)~ascending << 32) | (uint)index;
     }
 
-    private static int SelectBySorting(ReadOnlySpan<float> weights, float target, Span<int> destination)
+    /// <summary>The last (value, index) of the nucleus in rank order, found through a mass histogram.</summary>
+    private static (float Value, int Index) FindBoundary(ReadOnlySpan<float> weights, float target)
     {
-        var keys = ArrayPool<ulong>.Shared.Rent(weights.Length);
+        var histogram = ArrayPool<double>.Shared.Rent(HistogramLength);
         try
         {
-            var span = keys.AsSpan(0, weights.Length);
-            for (var i = 0; i < weights.Length; i++)
+            var mass = histogram.AsSpan(0, HistogramLength);
+            mass.Clear();
+            foreach (var w in weights)
             {
-                span[i] = DescendingKey(weights[i], i);
-            }
-
-            span.Sort();
-            var cumulative = 0f;
-            for (var i = 0; i < span.Length; i++)
-            {
-                var index = (int)(uint)span[i];
-                destination[i] = index;
-                cumulative += weights[index];
-                if (cumulative >= target)
+                if (w > 0f)
                 {
-                    return i + 1;
+                    mass[(int)(BitConverter.SingleToUInt32Bits(w) >> HistogramShift)] += w;
                 }
             }
 
-            return span.Length;
+            var above = 0.0;
+            var bucket = HistogramLength - 1;
+            var lowestNonEmpty = -1;
+            for (; bucket >= 0; bucket--)
+            {
+                if (mass[bucket] > 0)
+                {
+                    lowestNonEmpty = bucket;
+                    if (above + mass[bucket] >= target)
+                    {
+                        break;
+                    }
+
+                    above += mass[bucket];
+                }
+            }
+
+            if (bucket < 0)
+            {
+                // Rounding kept the target out of reach: the nucleus is every token with positive probability.
+                if (lowestNonEmpty < 0)
+                {
+                    return (float.PositiveInfinity, -1);
+                }
+
+                bucket = lowestNonEmpty;
+                above -= mass[bucket];
+            }
+
+            return SortBucket(weights, (uint)bucket, above, target);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(histogram);
+        }
+    }
+
+    private static (float Value, int Index) SortBucket(ReadOnlySpan<float> weights, uint bucket, double above, float target)
+    {
+        var members = 0;
+        foreach (var w in weights)
+        {
+            if (w > 0f && BitConverter.SingleToUInt32Bits(w) >> HistogramShift == bucket)
+            {
+                members++;
+            }
+        }
+
+        var keys = ArrayPool<ulong>.Shared.Rent(members);
+        try
+        {
+            var span = keys.AsSpan(0, members);
+            var written = 0;
+            for (var i = 0; i < weights.Length; i++)
+            {
+                var w = weights[i];
+                if (w > 0f && BitConverter.SingleToUInt32Bits(w) >> HistogramShift == bucket)
+                {
+                    span[written++] = DescendingKey(w, i);
+                }
+            }
+
+            span.Sort();
+            var cumulative = above;
+            var index = 0;
+            for (var j = 0; j < span.Length; j++)
+            {
+                index = (int)(uint)span[j];
+                cumulative += weights[index];
+                if (cumulative >= target)
+                {
+                    break;
+                }
+            }
+
+            return (weights[index], index);
         }
         finally
         {
