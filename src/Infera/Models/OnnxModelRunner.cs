@@ -200,6 +200,8 @@ public sealed class OnnxModelRunner : IModelRunner
         {
             await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                // Tokens already in the channel are not handed out once the caller has cancelled.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return update;
             }
         }
