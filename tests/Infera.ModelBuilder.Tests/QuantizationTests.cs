@@ -1,0 +1,74 @@
+namespace Infera.ModelBuilder.Tests;
+
+public sealed class QuantizationTests(Llama2CConversionFixture fixture) : IClassFixture<Llama2CConversionFixture>
+{
+    private static readonly int[] Story = [1, 403, 407, 261, 400, 263, 333, 406, 505, 281, 500, 262, 449, 302, 275, 409, 266, 328, 410, 46];
+
+    private static string Text => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "tinystories-style.txt"));
+
+    // Documented in docs/quantization.md: max |logit error| / max |logit| over a 20-token story.
+    [Theory]
+    [InlineData(ModelPrecision.Float16, 0.01)]
+    [InlineData(ModelPrecision.Int8, 0.05)]
+    [InlineData(ModelPrecision.Int4, 0.30)]
+    public async Task StepLogits_QuantizedStories260K_WithinDocumentedTolerance(ModelPrecision precision, double tolerance)
+    {
+        string folder = fixture.Combine("logits-" + precision);
+        await ModelConverter.ConvertLlama2CAsync(fixture.Checkpoint, fixture.Tokenizer, folder, new ConversionOptions { Precision = precision, Overwrite = true });
+        using var source = Llama2CCheckpoint.Open(fixture.Checkpoint);
+        var expected = new ReferenceTransformer(source).Run(Story);
+
+        var actual = GenAI.StepLogits(folder, Story);
+
+        Assert.InRange(ReferenceLogitsTests.MaxRelativeError(actual, expected), 0, tolerance);
+    }
+
+    [Theory]
+    [InlineData(ModelPrecision.Float16, 0.005)]
+    [InlineData(ModelPrecision.Int8, 0.02)]
+    [InlineData(ModelPrecision.Int4, 0.15)]
+    public async Task Perplexity_QuantizedStories260K_WithinAimOfFloat32(ModelPrecision precision, double aim)
+    {
+        string folder = fixture.Combine("ppl-" + precision);
+        await ModelConverter.ConvertLlama2CAsync(fixture.Checkpoint, fixture.Tokenizer, folder, new ConversionOptions { Precision = precision, Overwrite = true });
+
+        var baseline = await PerplexityEvaluator.EvaluateAsync(fixture.Float32, Text);
+        var quantized = await PerplexityEvaluator.EvaluateAsync(folder, Text);
+
+        Assert.Equal(baseline.Tokens, quantized.Tokens);
+        Assert.InRange(quantized.Perplexity / baseline.Perplexity, 1 - aim, 1 + aim);
+        Assert.InRange(baseline.Perplexity, 1.5, 6);
+    }
+
+    [Fact]
+    public async Task Perplexity_LastPositionOnlyGraph_EqualsAllPositionsGraph()
+    {
+        string folder = fixture.Combine("ppl-last");
+        await ModelConverter.ConvertLlama2CAsync(fixture.Checkpoint, fixture.Tokenizer, folder, new ConversionOptions { LastPositionLogitsOnly = true, Overwrite = true });
+
+        var all = await PerplexityEvaluator.EvaluateAsync(fixture.Float32, Text, maxTokens: 120);
+        var last = await PerplexityEvaluator.EvaluateAsync(folder, Text, maxTokens: 120);
+
+        Assert.Equal(all.Tokens, last.Tokens);
+        Assert.Equal(all.Perplexity, last.Perplexity, 1e-3);
+    }
+
+    [Fact]
+    public void Quantize_Int4AndInt8_RoundTripWithinHalfStep()
+    {
+        var random = new Random(5);
+        var weights = Enumerable.Range(0, 7 * 80).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        foreach (int bits in new[] { 4, 8 })
+        {
+            var (packed, scales) = BlockQuantizer.Quantize(weights, 7, 80, bits, 32);
+            var restored = BlockQuantizer.Dequantize(packed, scales, 7, 80, bits, 32);
+            Assert.Equal(7 * 3 * 32 * bits / 8, packed.Length);
+            for (int i = 0; i < weights.Length; i++)
+            {
+                float scale = Math.Abs(scales[((i / 80) * 3) + ((i % 80) / 32)]);
+                // Half a step, or one step for the largest positive values, which the most negative code's mirror cannot reach.
+                Assert.InRange(Math.Abs(restored[i] - weights[i]), 0, scale + 1e-6);
+            }
+        }
+    }
+}
