@@ -9,8 +9,5 @@ root.Subcommands.Add(ProvidersCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(CreateModelCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
-root.Subcommands.Add(ConvertCommand.Create());
-root.Subcommands.Add(CreateModelCommand.Create());
-root.Subcommands.Add(EvalCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
