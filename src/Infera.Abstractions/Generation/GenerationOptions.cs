@@ -53,7 +53,11 @@ public sealed class GenerationOptions
     /// <summary>Gets or sets what happens when the prompt plus <see cref="MaxNewTokens"/> exceed the context length. The default is <see cref="ContextOverflowPolicy.Throw"/>.</summary>
     public ContextOverflowPolicy ContextOverflow { get; set; } = ContextOverflowPolicy.Throw;
 
-    /// <summary>Gets or sets additional, provider-specific options (for example a constrained-decoding grammar).</summary>
+    /// <summary>Gets or sets a constraint that the generated text must match (a JSON Schema, regular expression or grammar), or <see langword="null"/> for free text.</summary>
+    /// <remarks>Constrained requests are decoded by the runtime's own search; options that need another sampler (such as log-probabilities) may be rejected with them.</remarks>
+    public DecodingConstraint? Constraint { get; set; }
+
+    /// <summary>Gets or sets additional, provider-specific options.</summary>
     public IDictionary<string, object?>? AdditionalProperties { get; set; }
 
     /// <summary>Gets a value indicating whether these options ask for greedy decoding.</summary>

@@ -24,12 +24,54 @@ namespace Infera;
 /// them under the key <c>"logprobs"</c> as an <see cref="IReadOnlyList{T}"/> of <see cref="TokenLogProbabilities"/>,
 /// one per token whose text the update carries.
 /// </para>
+/// <para>
+/// Structured output. <see cref="ChatOptions.ResponseFormat"/> <see cref="ChatResponseFormat.Json"/> (any JSON object)
+/// and <see cref="ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonElement, string?, string?)"/> constrain decoding
+/// so that the reply is JSON that validates against the schema, written compactly (no whitespace between tokens) unless
+/// the schema sets its own <c>"x-guidance"</c> options. <see cref="ChatOptions.AdditionalProperties"/> may instead hold
+/// <see cref="JsonSchemaKey"/> (a schema as text), <see cref="RegexKey"/> or <see cref="LarkGrammarKey"/>. An invalid
+/// schema or grammar throws <see cref="ConstraintCompilationException"/> before any token is generated. A reply cut
+/// off by the token limit before the constraint is complete has <see cref="ChatFinishReason.Length"/> and
+/// <see cref="IncompleteOutputKey"/> set to <see langword="true"/> in the last update's (and so the response's)
+/// <see cref="ChatResponseUpdate.AdditionalProperties"/>.
+/// </para>
+/// <para>
+/// Tools. The <see cref="AIFunctionDeclaration"/>s in <see cref="ChatOptions.Tools"/> are rendered through the chat
+/// template (or the fallback described by the prompt rules) and decoding follows a grammar built from their schemas, so
+/// that a call always names a known tool with arguments that validate. <see cref="ChatOptions.ToolMode"/>: <c>Auto</c>
+/// (the default; a text reply that never contains the format's call opener, or calls), <c>RequireAny</c>,
+/// <c>RequireSpecific</c> (calls of that tool only) and <c>None</c> (tools are not offered; the reply is text).
+/// <see cref="ChatOptions.AllowMultipleToolCalls"/> (default <see langword="true"/>) allows several calls per turn where
+/// the <see cref="ToolCallFormat"/> can hold them. Calls arrive as <see cref="FunctionCallContent"/> in the update
+/// where each is complete; the finish reason is then <see cref="ChatFinishReason.ToolCalls"/>. Text that starts like a
+/// call but is not one is passed on as text, and <see cref="ToolCallErrorKey"/> says what was wrong.
+/// <see cref="FunctionResultContent"/> in later messages is rendered into the prompt, so
+/// <c>ChatClientBuilder.UseFunctionInvocation()</c> runs a full tool loop.
+/// </para>
 /// <para>This class is thread-safe: concurrent requests are scheduled by the runner.</para>
 /// </remarks>
 public sealed class InferaChatClient : IChatClient
 {
     /// <summary>The key under which updates carry log-probabilities in <see cref="ChatResponseUpdate.AdditionalProperties"/>.</summary>
     public const string LogProbabilitiesKey = "logprobs";
+
+    /// <summary>The key under which the last update carries <see langword="true"/> when the reply ended (at the token limit) before its JSON schema, grammar or tool call was complete.</summary>
+    public const string IncompleteOutputKey = "incomplete_output";
+
+    /// <summary>The key under which the last update carries a message (a <see cref="string"/>) when text that starts like a tool call could not be parsed as one.</summary>
+    public const string ToolCallErrorKey = "tool_call_error";
+
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of a JSON Schema (text or a <see cref="System.Text.Json.JsonElement"/>) that the reply must validate against; an alternative to <see cref="ChatOptions.ResponseFormat"/>.</summary>
+    public const string JsonSchemaKey = "json_schema";
+
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of a regular expression that the whole reply must match.</summary>
+    public const string RegexKey = "regex";
+
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of a Lark grammar (llguidance dialect) that the reply must match.</summary>
+    public const string LarkGrammarKey = "lark_grammar";
+
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of the tool-call format (a <see cref="Infera.ToolCallFormat"/> or its name) for one request.</summary>
+    public const string ToolCallFormatKey = "tool_call_format";
 
     private readonly IModelRunner _runner;
     private readonly bool _ownsRunner;
@@ -74,9 +116,13 @@ public sealed class InferaChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var generationOptions = ChatOptionsMapper.Map(options, _options);
-        var (prompt, addSpecialTokens) = ChatPrompt.Render(_runner.Tokenizer, messages, options);
+        var constraints = ChatConstraintPlan.Create(options, _options, _runner.Tokenizer);
+        generationOptions.Constraint = constraints.Constraint;
+        var (prompt, addSpecialTokens) = ChatPrompt.Render(_runner.Tokenizer, messages, options, constraints.PromptTools, constraints.Format);
         generationOptions.AddSpecialTokens = addSpecialTokens;
         var stops = new StopSequenceMatcher(_options.StopSequences.Concat(options?.StopSequences ?? []));
+        var toolParser = constraints.ParsesToolCalls ? new ToolCallStreamParser(constraints.Format) : null;
+        var output = constraints.Constraint is not null ? new System.Text.StringBuilder() : null;
 
         var responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var createdAt = DateTimeOffset.UtcNow;
@@ -97,9 +143,18 @@ public sealed class InferaChatClient : IChatClient
             }
 
             var text = stops.Append(token.Text);
-            if (text.Length > 0)
+            output?.Append(text);
+            if (toolParser is not null)
             {
-                yield return Update(text, pendingLogProbabilities);
+                foreach (var content in toolParser.Append(text))
+                {
+                    yield return Update(content, pendingLogProbabilities);
+                    pendingLogProbabilities = null;
+                }
+            }
+            else if (text.Length > 0)
+            {
+                yield return Update(new TextContent(text), pendingLogProbabilities);
                 pendingLogProbabilities = null;
             }
 
@@ -112,8 +167,34 @@ public sealed class InferaChatClient : IChatClient
         }
 
         var tail = stops.Flush();
-        var last = Update(tail, pendingLogProbabilities);
-        last.FinishReason = finish == GenerationFinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
+        output?.Append(tail);
+        var last = Update(null, pendingLogProbabilities);
+        string? toolError = null;
+        if (toolParser is not null)
+        {
+            foreach (var content in toolParser.Append(tail).Concat(toolParser.Complete(out toolError)))
+            {
+                last.Contents.Add(content);
+            }
+        }
+        else if (tail.Length > 0)
+        {
+            last.Contents.Add(new TextContent(tail));
+        }
+
+        last.FinishReason = finish == GenerationFinishReason.Length ? ChatFinishReason.Length
+            : toolParser is { CallCount: > 0 } ? ChatFinishReason.ToolCalls
+            : ChatFinishReason.Stop;
+        if (output is not null && IsIncomplete(output.ToString()))
+        {
+            (last.AdditionalProperties ??= [])[IncompleteOutputKey] = true;
+        }
+
+        if (toolError is not null)
+        {
+            (last.AdditionalProperties ??= [])[ToolCallErrorKey] = toolError;
+        }
+
         last.Contents.Add(new UsageContent(new UsageDetails
         {
             InputTokenCount = promptTokens,
@@ -122,9 +203,25 @@ public sealed class InferaChatClient : IChatClient
         }));
         yield return last;
 
-        ChatResponseUpdate Update(string text, List<TokenLogProbabilities>? logProbabilities)
+        bool IsIncomplete(string reply)
         {
-            var update = new ChatResponseUpdate(ChatRole.Assistant, text.Length > 0 ? [new TextContent(text)] : [])
+            if (finish != GenerationFinishReason.Length)
+            {
+                return false;
+            }
+
+            // A cut-off call list, or JSON that does not parse, is unfinished; for a regex or grammar the end cannot be told here.
+            if (toolParser is not null)
+            {
+                return toolError is not null || (!toolParser.IsCalls && constraints.ExpectsJson && !IsCompleteJson(reply));
+            }
+
+            return !constraints.ExpectsJson || !IsCompleteJson(reply);
+        }
+
+        ChatResponseUpdate Update(AIContent? content, List<TokenLogProbabilities>? logProbabilities)
+        {
+            var update = new ChatResponseUpdate(ChatRole.Assistant, content is null ? [] : [content])
             {
                 ResponseId = responseId,
                 MessageId = responseId,
@@ -137,6 +234,19 @@ public sealed class InferaChatClient : IChatClient
             }
 
             return update;
+        }
+    }
+
+    private static bool IsCompleteJson(string text)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 

@@ -22,7 +22,7 @@ internal sealed class GenerationLoop(
             stopToken.ThrowIfCancellationRequested();
             using var generatorParams = new GeneratorParams(model);
             ConfigureSearch(generatorParams);
-            using var generator = new Generator(model, generatorParams);
+            using var generator = CreateGenerator(generatorParams);
             using var decoder = tokenizer.CreateStreamDecoder();
             stopToken.ThrowIfCancellationRequested();
             generator.AppendTokens(plan.PromptTokens);
@@ -53,6 +53,35 @@ internal sealed class GenerationLoop(
             writer.TryComplete(ex);
         }
     }
+
+    private Generator CreateGenerator(GeneratorParams generatorParams)
+    {
+        if (plan.Options.Constraint is not { } constraint)
+        {
+            return new Generator(model, generatorParams);
+        }
+
+        // The grammar is compiled when the generator is created; report a bad one as what it is, before any token.
+        try
+        {
+            generatorParams.SetGuidance(GuidanceType(constraint.Kind), constraint.Text, false);
+            return new Generator(model, generatorParams);
+        }
+        catch (OnnxRuntimeGenAIException ex)
+        {
+            const string Prefix = "Error creating grammar: ";
+            var reason = ex.Message.StartsWith(Prefix, StringComparison.Ordinal) ? ex.Message[Prefix.Length..] : ex.Message;
+            throw new ConstraintCompilationException(constraint, reason, ex);
+        }
+    }
+
+    private static string GuidanceType(DecodingConstraintKind kind) => kind switch
+    {
+        DecodingConstraintKind.JsonSchema => "json_schema",
+        DecodingConstraintKind.Regex => "regex",
+        DecodingConstraintKind.LarkGrammar => "lark_grammar",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown decoding constraint kind."),
+    };
 
     private void ConfigureSearch(GeneratorParams generatorParams)
     {
@@ -90,7 +119,10 @@ internal sealed class GenerationLoop(
             stopToken.ThrowIfCancellationRequested();
             generator.GenerateNextToken();
             var token = generator.GetNextTokens()[0];
-            if (Emit(token, index, decoder, null))
+
+            // A constraint whose sentence is complete ends the sequence even where its last token is not an EOS token.
+            var grammarDone = plan.Options.Constraint is not null && index + 1 < plan.MaxNewTokens && generator.IsDone();
+            if (Emit(token, index, decoder, null, grammarDone))
             {
                 return;
             }
@@ -144,10 +176,10 @@ internal sealed class GenerationLoop(
     }
 
     /// <summary>Hands one token to the reader. Returns <see langword="true"/> when it was the last.</summary>
-    private bool Emit(int token, int index, ITokenStreamDecoder decoder, TokenLogProbabilities? logProbabilities)
+    private bool Emit(int token, int index, ITokenStreamDecoder decoder, TokenLogProbabilities? logProbabilities, bool sequenceDone = false)
     {
         var isStopToken = eosTokenIds.Contains(token) || plan.Options.StopTokenIds?.Contains(token) == true;
-        GenerationFinishReason? finish = isStopToken
+        GenerationFinishReason? finish = isStopToken || sequenceDone
             ? GenerationFinishReason.Stop
             : index + 1 >= plan.MaxNewTokens ? GenerationFinishReason.Length : null;
         var update = new TokenUpdate

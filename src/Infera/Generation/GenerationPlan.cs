@@ -78,6 +78,18 @@ internal sealed class GenerationPlan
             throw new NotSupportedException("The request needs Infera's sampler (min-p, frequency or presence penalty, logit bias or log-probabilities), but the runner is set to SamplingMode.Native.");
         }
 
+        if (options.Constraint is not null)
+        {
+            // The constraint's token mask is applied inside ONNX Runtime GenAI's search, after the raw logits that
+            // Infera's sampler reads: a constrained request must use the native search, whatever the runner's mode.
+            if (needsInferaSampler)
+            {
+                throw new NotSupportedException("A decoding constraint (JSON schema, regex or grammar) cannot be combined with min-p, frequency or presence penalties, logit bias or log-probabilities: constrained requests use ONNX Runtime GenAI's search, which has none of these.");
+            }
+
+            return new GenerationPlan(prompt, requested, options, useInferaSampler: false, metadata.VocabularySize);
+        }
+
         var useInfera = samplingMode == SamplingMode.Infera || needsInferaSampler;
         return new GenerationPlan(prompt, requested, options, useInfera, metadata.VocabularySize);
     }
