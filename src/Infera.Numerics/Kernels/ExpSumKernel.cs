@@ -28,7 +28,7 @@ internal static class ExpSumKernel
         var sum = 0.0;
         foreach (var value in x)
         {
-            sum += MathF.Exp((value - offset) * scale);
+            sum += VectorExp.Exp((value - offset) * scale);
         }
 
         return (float)sum;
@@ -50,8 +50,8 @@ internal static class ExpSumKernel
             var end = Math.Min(last, i + (128 * count));
             for (; i + count < end; i += 2 * count)
             {
-                sum0 += Vector512.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
-                sum1 += Vector512.Exp((Vector512.LoadUnsafe(ref x, i + count) - vOffset) * vScale);
+                sum0 += VectorExp.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                sum1 += VectorExp.Exp((Vector512.LoadUnsafe(ref x, i + count) - vOffset) * vScale);
             }
 
             total += Vector512.Sum(sum0 + sum1);
@@ -61,10 +61,10 @@ internal static class ExpSumKernel
 
         for (; i < last; i += count)
         {
-            sum0 += Vector512.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
+            sum0 += VectorExp.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
         }
 
-        var eTail = Vector512.Exp((Vector512.LoadUnsafe(ref x, last) - vOffset) * vScale);
+        var eTail = VectorExp.Exp((Vector512.LoadUnsafe(ref x, last) - vOffset) * vScale);
         var fresh = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create((int)(i - last))).AsSingle();
         return (float)(total + Vector512.Sum(sum0 + (eTail & fresh)));
     }
@@ -85,8 +85,8 @@ internal static class ExpSumKernel
             var end = Math.Min(last, i + (128 * count));
             for (; i + count < end; i += 2 * count)
             {
-                sum0 += Vector256.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
-                sum1 += Vector256.Exp((Vector256.LoadUnsafe(ref x, i + count) - vOffset) * vScale);
+                sum0 += VectorExp.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                sum1 += VectorExp.Exp((Vector256.LoadUnsafe(ref x, i + count) - vOffset) * vScale);
             }
 
             total += Vector256.Sum(sum0 + sum1);
@@ -96,10 +96,10 @@ internal static class ExpSumKernel
 
         for (; i < last; i += count)
         {
-            sum0 += Vector256.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
+            sum0 += VectorExp.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
         }
 
-        var eTail = Vector256.Exp((Vector256.LoadUnsafe(ref x, last) - vOffset) * vScale);
+        var eTail = VectorExp.Exp((Vector256.LoadUnsafe(ref x, last) - vOffset) * vScale);
         var fresh = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create((int)(i - last))).AsSingle();
         return (float)(total + Vector256.Sum(sum0 + (eTail & fresh)));
     }
@@ -120,8 +120,8 @@ internal static class ExpSumKernel
             var end = Math.Min(last, i + (128 * count));
             for (; i + count < end; i += 2 * count)
             {
-                sum0 += Vector128.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
-                sum1 += Vector128.Exp((Vector128.LoadUnsafe(ref x, i + count) - vOffset) * vScale);
+                sum0 += VectorExp.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                sum1 += VectorExp.Exp((Vector128.LoadUnsafe(ref x, i + count) - vOffset) * vScale);
             }
 
             total += Vector128.Sum(sum0 + sum1);
@@ -131,10 +131,10 @@ internal static class ExpSumKernel
 
         for (; i < last; i += count)
         {
-            sum0 += Vector128.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
+            sum0 += VectorExp.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
         }
 
-        var eTail = Vector128.Exp((Vector128.LoadUnsafe(ref x, last) - vOffset) * vScale);
+        var eTail = VectorExp.Exp((Vector128.LoadUnsafe(ref x, last) - vOffset) * vScale);
         var fresh = Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create((int)(i - last))).AsSingle();
         return (float)(total + Vector128.Sum(sum0 + (eTail & fresh)));
     }

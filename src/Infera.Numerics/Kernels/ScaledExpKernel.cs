@@ -39,7 +39,7 @@ internal static class ScaledExpKernel
         var sum = 0.0;
         for (nuint i = 0; i < length; i++)
         {
-            var e = MathF.Exp((Unsafe.Add(ref xRef, i) - offset) * scale);
+            var e = VectorExp.Exp((Unsafe.Add(ref xRef, i) - offset) * scale);
             Unsafe.Add(ref dRef, i) = e;
             sum += e;
         }
@@ -65,7 +65,7 @@ internal static class ScaledExpKernel
             var end = Math.Min(last, i + (128 * count));
             for (; i < end; i += count)
             {
-                var e = Vector512.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                var e = VectorExp.Exp((Vector512.LoadUnsafe(ref x, i) - vOffset) * vScale);
                 e.StoreUnsafe(ref destination, i);
                 sum += e;
             }
@@ -74,7 +74,7 @@ internal static class ScaledExpKernel
             sum = Vector512<float>.Zero;
         }
 
-        var eTail = Vector512.Exp((tail - vOffset) * vScale);
+        var eTail = VectorExp.Exp((tail - vOffset) * vScale);
         eTail.StoreUnsafe(ref destination, last);
 
         // Lanes of the overlapping last vector that the loop already summed are masked out.
@@ -100,7 +100,7 @@ internal static class ScaledExpKernel
             var end = Math.Min(last, i + (128 * count));
             for (; i < end; i += count)
             {
-                var e = Vector256.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                var e = VectorExp.Exp((Vector256.LoadUnsafe(ref x, i) - vOffset) * vScale);
                 e.StoreUnsafe(ref destination, i);
                 sum += e;
             }
@@ -109,7 +109,7 @@ internal static class ScaledExpKernel
             sum = Vector256<float>.Zero;
         }
 
-        var eTail = Vector256.Exp((tail - vOffset) * vScale);
+        var eTail = VectorExp.Exp((tail - vOffset) * vScale);
         eTail.StoreUnsafe(ref destination, last);
 
         // Lanes of the overlapping last vector that the loop already summed are masked out.
@@ -135,7 +135,7 @@ internal static class ScaledExpKernel
             var end = Math.Min(last, i + (128 * count));
             for (; i < end; i += count)
             {
-                var e = Vector128.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
+                var e = VectorExp.Exp((Vector128.LoadUnsafe(ref x, i) - vOffset) * vScale);
                 e.StoreUnsafe(ref destination, i);
                 sum += e;
             }
@@ -144,7 +144,7 @@ internal static class ScaledExpKernel
             sum = Vector128<float>.Zero;
         }
 
-        var eTail = Vector128.Exp((tail - vOffset) * vScale);
+        var eTail = VectorExp.Exp((tail - vOffset) * vScale);
         eTail.StoreUnsafe(ref destination, last);
 
         // Lanes of the overlapping last vector that the loop already summed are masked out.

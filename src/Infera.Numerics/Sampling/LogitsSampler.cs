@@ -297,15 +297,32 @@ public sealed class LogitsSampler
 
         var all = _weights.AsSpan();
         var total = ScaledExpKernel.Compute(logits, max, inverseTemperature, all);
+        var maxWeight = all[maxIndex];
+        var minWeight = minP > 0f ? minP * maxWeight : 0f;
         if (topP < 1f)
         {
-            var nucleus = _candidates.AsSpan(0, TopP.SelectReaching(all, topP * total, _candidates));
-            return DrawIndexed(nucleus, all, minP > 0f ? minP * all[maxIndex] : 0f);
+            var target = topP * total;
+            if (TopP.TrySelectFew(all, target, maxWeight, _candidates, out var count))
+            {
+                return DrawIndexed(_candidates.AsSpan(0, count), all, minWeight);
+            }
+
+            // A large nucleus is every weight above its boundary value: draw with that threshold instead of
+            // listing it, unless an equal weight after the boundary token must be left out.
+            var (boundaryValue, _, tiesAfter) = TopP.FindBoundary(all, target);
+            if (!tiesAfter || minWeight > boundaryValue)
+            {
+                var threshold = Math.Max(boundaryValue, minWeight);
+                return DrawScan(all, threshold, SumAtLeastKernel.SumAtLeast(all, threshold));
+            }
+
+            var nucleus = _candidates.AsSpan(0, TopP.SelectReaching(all, target, maxWeight, _candidates));
+            return DrawIndexed(nucleus, all, minWeight);
         }
 
         if (minP > 0f)
         {
-            return DrawScan(all, minP, SumAtLeastKernel.SumAtLeast(all, minP));
+            return DrawScan(all, minWeight, SumAtLeastKernel.SumAtLeast(all, minWeight));
         }
 
         return DrawScan(all, 0f, total);

@@ -62,42 +62,63 @@ public static class TopP
         }
 
         var total = SumAtLeastKernel.SumAtLeast(probabilities, 0f);
-        return SelectReaching(probabilities, p * total, destination);
+        return SelectReaching(probabilities, p * total, System.Numerics.Tensors.TensorPrimitives.Max(probabilities), destination);
     }
 
     /// <summary>Nucleus of <paramref name="weights"/> for an absolute target mass; indices in ascending order.</summary>
-    internal static int SelectReaching(ReadOnlySpan<float> weights, float target, Span<int> destination)
+    internal static int SelectReaching(ReadOnlySpan<float> weights, float target, float maxWeight, Span<int> destination)
     {
-        var count = TopK.Select(weights, FirstAttempt, destination);
+        if (TrySelectFew(weights, target, maxWeight, destination, out var count))
+        {
+            return count;
+        }
+
+        var (boundaryValue, boundaryIndex, _) = FindBoundary(weights, target);
+        var written = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            // Branch-free: in a flat distribution about half the tokens are kept, in no predictable pattern.
+            var w = weights[i];
+            destination[written] = i;
+            written += (w > boundaryValue) | ((w == boundaryValue) & (i <= boundaryIndex)) ? 1 : 0;
+        }
+
+        return written;
+    }
+
+    /// <summary>
+    /// The nucleus when the <see cref="FirstAttempt"/> most likely tokens reach the target (indices ascending);
+    /// skipped without a scan when even that many tokens of weight <paramref name="maxWeight"/> could not.
+    /// </summary>
+    internal static bool TrySelectFew(ReadOnlySpan<float> weights, float target, float maxWeight, Span<int> destination, out int count)
+    {
+        count = 0;
+        if (weights.Length > FirstAttempt && FirstAttempt * maxWeight < target)
+        {
+            return false;
+        }
+
+        var candidates = TopK.Select(weights, FirstAttempt, destination);
         var cumulative = 0f;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < candidates; i++)
         {
             cumulative += weights[destination[i]];
             if (cumulative >= target)
             {
-                destination[..(i + 1)].Sort();
-                return i + 1;
+                count = i + 1;
+                destination[..count].Sort();
+                return true;
             }
         }
 
-        if (count == weights.Length)
+        if (candidates == weights.Length)
         {
+            count = candidates;
             destination[..count].Sort();
-            return count;
+            return true;
         }
 
-        var (boundaryValue, boundaryIndex) = FindBoundary(weights, target);
-        var written = 0;
-        for (var i = 0; i < weights.Length; i++)
-        {
-            var w = weights[i];
-            if (w > boundaryValue || (w == boundaryValue && i <= boundaryIndex))
-            {
-                destination[written++] = i;
-            }
-        }
-
-        return written;
+        return false;
     }
 
     internal static int CountReaching(ReadOnlySpan<float> sorted, float target)
@@ -123,32 +144,42 @@ public static class TopP
         return ((ulong)~ascending << 32) | (uint)index;
     }
 
-    /// <summary>The last (value, index) of the nucleus in rank order, found through a mass histogram.</summary>
-    private static (float Value, int Index) FindBoundary(ReadOnlySpan<float> weights, float target)
+    /// <summary>
+    /// The last (value, index) of the nucleus in rank order, found through a mass histogram, and whether a token
+    /// after that index has exactly that value (so that a threshold alone would not describe the nucleus).
+    /// </summary>
+    internal static (float Value, int Index, bool TiesAfter) FindBoundary(ReadOnlySpan<float> weights, float target)
     {
-        var histogram = ArrayPool<double>.Shared.Rent(HistogramLength);
+        var massArray = ArrayPool<double>.Shared.Rent(HistogramLength);
+        var countArray = ArrayPool<int>.Shared.Rent(HistogramLength);
         try
         {
-            var mass = histogram.AsSpan(0, HistogramLength);
+            var mass = massArray.AsSpan(0, HistogramLength);
+            var counts = countArray.AsSpan(0, HistogramLength);
             mass.Clear();
+            counts.Clear();
             foreach (var w in weights)
             {
-                if (w > 0f)
+                // Zero and negative weights fall into buckets the walk below never reaches with mass.
+                var bucket = (int)(BitConverter.SingleToUInt32Bits(w) >> HistogramShift);
+                if (bucket < HistogramLength)
                 {
-                    mass[(int)(BitConverter.SingleToUInt32Bits(w) >> HistogramShift)] += w;
+                    mass[bucket] += w;
+                    counts[bucket]++;
                 }
             }
 
             var above = 0.0;
-            var bucket = HistogramLength - 1;
+            var chosen = -1;
             var lowestNonEmpty = -1;
-            for (; bucket >= 0; bucket--)
+            for (var bucket = HistogramLength - 1; bucket > 0; bucket--)
             {
                 if (mass[bucket] > 0)
                 {
                     lowestNonEmpty = bucket;
                     if (above + mass[bucket] >= target)
                     {
+                        chosen = bucket;
                         break;
                     }
 
@@ -156,65 +187,57 @@ public static class TopP
                 }
             }
 
-            if (bucket < 0)
+            if (chosen < 0)
             {
                 // Rounding kept the target out of reach: the nucleus is every token with positive probability.
                 if (lowestNonEmpty < 0)
                 {
-                    return (float.PositiveInfinity, -1);
+                    return (float.PositiveInfinity, -1, false);
                 }
 
-                bucket = lowestNonEmpty;
-                above -= mass[bucket];
+                chosen = lowestNonEmpty;
+                above -= mass[chosen];
             }
 
-            return SortBucket(weights, (uint)bucket, above, target);
+            return SortBucket(weights, (uint)chosen, counts[chosen], above, target);
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(histogram);
+            ArrayPool<double>.Shared.Return(massArray);
+            ArrayPool<int>.Shared.Return(countArray);
         }
     }
 
-    private static (float Value, int Index) SortBucket(ReadOnlySpan<float> weights, uint bucket, double above, float target)
+    private static (float Value, int Index, bool TiesAfter) SortBucket(ReadOnlySpan<float> weights, uint bucket, int members, double above, float target)
     {
-        var members = 0;
-        foreach (var w in weights)
-        {
-            if (w > 0f && BitConverter.SingleToUInt32Bits(w) >> HistogramShift == bucket)
-            {
-                members++;
-            }
-        }
-
         var keys = ArrayPool<ulong>.Shared.Rent(members);
         try
         {
             var span = keys.AsSpan(0, members);
             var written = 0;
-            for (var i = 0; i < weights.Length; i++)
+            for (var i = 0; i < weights.Length && written < members; i++)
             {
-                var w = weights[i];
-                if (w > 0f && BitConverter.SingleToUInt32Bits(w) >> HistogramShift == bucket)
+                if (BitConverter.SingleToUInt32Bits(weights[i]) >> HistogramShift == bucket)
                 {
-                    span[written++] = DescendingKey(w, i);
+                    span[written++] = DescendingKey(weights[i], i);
                 }
             }
 
             span.Sort();
             var cumulative = above;
-            var index = 0;
-            for (var j = 0; j < span.Length; j++)
+            var j = 0;
+            for (; j < span.Length - 1; j++)
             {
-                index = (int)(uint)span[j];
-                cumulative += weights[index];
+                cumulative += weights[(int)(uint)span[j]];
                 if (cumulative >= target)
                 {
                     break;
                 }
             }
 
-            return (weights[index], index);
+            var index = (int)(uint)span[j];
+            var tiesAfter = j + 1 < span.Length && weights[(int)(uint)span[j + 1]] == weights[index];
+            return (weights[index], index, tiesAfter);
         }
         finally
         {
