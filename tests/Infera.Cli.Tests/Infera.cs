@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace Infera.Tests;
+
+/// <summary>Runs the built <c>infera</c> executable.</summary>
+internal static class InferaTool
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    public static string Executable => Path.Combine(TestModels.RepositoryRoot, "src", "Infera.Cli", "bin", Configuration, "net10.0", OperatingSystem.IsWindows() ? "infera.exe" : "infera");
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments, string? stdin = null, IDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(Executable, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = TestModels.RepositoryRoot,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"infera {arguments} did not finish in time.");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
