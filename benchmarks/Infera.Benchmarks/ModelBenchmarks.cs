@@ -6,6 +6,7 @@ public static class ModelBenchmarks
     private static readonly Dictionary<string, Func<string[], Task<int>>> Benchmarks = new(StringComparer.OrdinalIgnoreCase)
     {
         ["generation"] = Generation.GenerationBenchmark.RunAsync,
+        ["model-builder"] = ModelBuilder.ModelBuilderModelBenchmarks.RunAsync,
     };
 
     public static Func<string[], Task<int>>? Find(string name) => Benchmarks.GetValueOrDefault(name);
