@@ -7,6 +7,8 @@ namespace Infera.Cli.Commands;
 /// <summary><c>infera generate</c>: complete a prompt, streaming the completion to stdout and statistics to stderr.</summary>
 internal static class GenerateCommand
 {
+    private const int DefaultMaxTokens = 256;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 
     internal static Command Create()
@@ -22,6 +24,13 @@ internal static class GenerateCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var options = arguments.ToOptions(result);
+            if (options.MaxNewTokens is null)
+            {
+                // Without --max-tokens: up to 256 new tokens, fewer where the context ends first.
+                options.MaxNewTokens = DefaultMaxTokens;
+                options.ContextOverflow = ContextOverflowPolicy.LimitNewTokens;
+            }
+
             if (result.GetValue(logprobs) is int n)
             {
                 options.LogProbabilities = true;

@@ -7,7 +7,7 @@ internal sealed class GenerationArguments
 {
     public Option<string?> Model { get; } = new("--model", "-m") { Description = "The ONNX Runtime GenAI model folder. Without it, a small built-in model with random weights is used." };
 
-    public Option<int?> MaxTokens { get; } = new("--max-tokens", "-n") { Description = "The most new tokens to generate (the prompt is not counted)." };
+    public Option<int?> MaxTokens { get; } = new("--max-tokens", "-n") { Description = "The most new tokens to generate (the prompt is not counted). generate: 256 by default." };
 
     public Option<float?> Temperature { get; } = new("--temperature", "-t") { Description = "Sampling temperature, 0 to 2; 0 is greedy." };
 
