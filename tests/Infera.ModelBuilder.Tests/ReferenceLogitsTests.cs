@@ -96,4 +96,45 @@ public sealed class ReferenceLogitsTests(Llama2CConversionFixture fixture) : ICl
         Assert.InRange(MaxRelativeError(steps, expected), 0, 1e-4);
         Assert.Equal(File.ReadAllText(Path.Combine(TestModels.Stories260K, "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
     }
+
+    [Theory]
+    [InlineData(ModelPrecision.Float32)]
+    [InlineData(ModelPrecision.Float16)]
+    public async Task GenerateGreedy_StandardOperatorGraph_ReproducesGoldenText(ModelPrecision precision)
+    {
+        using var temp = new TempDirectory();
+        string folder = temp.Combine("standard");
+        await ModelConverter.ConvertLlama2CAsync(fixture.Checkpoint, fixture.Tokenizer, folder, new ConversionOptions { GraphStyle = GraphStyle.Standard, Precision = precision });
+        using var source = Llama2CCheckpoint.Open(fixture.Checkpoint);
+        var expected = new ReferenceTransformer(source).Run(Story);
+
+        var steps = GenAI.StepLogits(folder, Story);
+        var prompt = GenAI.PromptLogits(folder, Story);
+
+        double tolerance = precision == ModelPrecision.Float32 ? 1e-4 : 1e-2;
+        Assert.InRange(MaxRelativeError(steps, expected), 0, tolerance);
+        Assert.InRange(MaxRelativeError(prompt, expected), 0, tolerance);
+        Assert.DoesNotContain("com.microsoft", File.ReadAllText(Path.Combine(folder, "model.onnx")), StringComparison.Ordinal);
+        if (precision == ModelPrecision.Float32)
+        {
+            var (_, text) = GenAI.GenerateGreedy(folder, "Once upon a time", 257);
+            Assert.Equal(File.ReadAllText(Path.Combine(TestModels.Stories260K, "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
+        }
+    }
+
+    [Theory]
+    [InlineData(ModelArchitecture.Llama, 64, 8, 2, null)]
+    [InlineData(ModelArchitecture.Qwen2, 64, 4, 2, null)]
+    [InlineData(ModelArchitecture.Mistral, 64, 4, 1, 4)]
+    public async Task StepLogits_StandardOperatorGraphSynthetic_MatchReferenceWithin1e4(ModelArchitecture architecture, int hidden, int heads, int kvHeads, int? slidingWindow)
+    {
+        using var temp = new TempDirectory();
+        using var source = HuggingFaceConversionTests.Source(architecture, slidingWindow, hidden: hidden, heads: heads, kvHeads: kvHeads);
+        var folder = await ModelWriterForTests.WriteAsync(source, temp.Combine("model"), new ConversionOptions { GraphStyle = GraphStyle.Standard });
+        int[] tokens = [1, 5, 77, 200, 13, 299, 42, 8, 150, 151, 152];
+        var expected = new ReferenceTransformer(source).Run(tokens);
+
+        Assert.InRange(MaxRelativeError(GenAI.StepLogits(folder, tokens), expected), 0, 1e-4);
+        Assert.InRange(MaxRelativeError(GenAI.PromptLogits(folder, tokens), expected), 0, 1e-4);
+    }
 }

@@ -55,7 +55,10 @@ internal sealed partial class DecoderGraphWriter
             Graph = writer._graph.Graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 21 });
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        if (options.GraphStyle == GraphStyle.Fused)
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        }
         return (model, info);
     }
 
