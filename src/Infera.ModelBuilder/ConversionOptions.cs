@@ -11,7 +11,7 @@ public sealed class ConversionOptions
 
     /// <summary>
     /// Gets or sets the number of weights that share one scale in <see cref="ModelPrecision.Int4"/> and <see cref="ModelPrecision.Int8"/>
-    /// models: a power of two, at least 16. The default is 32.
+    /// models: 16, 32, 64 or 128 (the block sizes of <see cref="Infera.Numerics.MatMulNBitsLayout"/>). The default is 32.
     /// </summary>
     public int BlockSize { get; set; } = 32;
 
@@ -46,9 +46,9 @@ public sealed class ConversionOptions
             throw new ArgumentException($"Unknown precision {Precision}.", nameof(Precision));
         }
 
-        if (BlockSize < 16 || BlockSize > 256 || (BlockSize & (BlockSize - 1)) != 0)
+        if (BlockSize < 16 || BlockSize > 128 || (BlockSize & (BlockSize - 1)) != 0)
         {
-            throw new ArgumentException($"The block size must be a power of two from 16 to 256; it is {BlockSize}.", nameof(BlockSize));
+            throw new ArgumentException($"The block size must be a power of two from 16 to 128; it is {BlockSize}.", nameof(BlockSize));
         }
 
         if (AccuracyLevel is < 0 or > 4)

@@ -54,14 +54,23 @@ public sealed class QuantizationTests(Llama2CConversionFixture fixture) : IClass
     }
 
     [Fact]
-    public void Quantize_Int4AndInt8_RoundTripWithinHalfStep()
+    public void Quantize_Int4AndInt8_RoundTripWithinOneStep()
     {
         var random = new Random(5);
         var weights = Enumerable.Range(0, 7 * 80).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
         foreach (int bits in new[] { 4, 8 })
         {
-            var (packed, scales) = BlockQuantizer.Quantize(weights, 7, 80, bits, 32);
-            var restored = BlockQuantizer.Dequantize(packed, scales, 7, 80, bits, 32);
+            var (packed, scales, layout) = WeightQuantizer.Quantize(weights, 7, 80, bits, 32);
+            var restored = new float[weights.Length];
+            if (bits == 4)
+            {
+                Infera.Numerics.Int4Quantizer.Dequantize(packed, scales, default, layout, restored);
+            }
+            else
+            {
+                Infera.Numerics.Int8Quantizer.Dequantize(packed, scales, default, layout, restored);
+            }
+
             Assert.Equal(7 * 3 * 32 * bits / 8, packed.Length);
             for (int i = 0; i < weights.Length; i++)
             {
@@ -70,5 +79,29 @@ public sealed class QuantizationTests(Llama2CConversionFixture fixture) : IClass
                 Assert.InRange(Math.Abs(restored[i] - weights[i]), 0, scale + 1e-6);
             }
         }
+    }
+
+    [Fact]
+    public void Quantize_RowsSplitAcrossChunks_EqualsOneCallOverAllRows()
+    {
+        var random = new Random(9);
+        const int Rows = 600, Columns = 96;
+        var weights = Enumerable.Range(0, Rows * Columns).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        var (packed, scales, layout) = WeightQuantizer.Quantize(weights, Rows, Columns, 4, 32);
+
+        var expectedPacked = new byte[layout.PackedLength];
+        var expectedScales = new float[layout.ScaleCount];
+        Infera.Numerics.Int4Quantizer.QuantizeSymmetric(weights, layout, expectedPacked, expectedScales);
+
+        Assert.Equal(expectedPacked, packed);
+        Assert.Equal(expectedScales, scales);
+    }
+
+    [Fact]
+    public void Validate_BlockSizeAbove128_Throws()
+    {
+        var options = new ConversionOptions { Precision = ModelPrecision.Int4, BlockSize = 256 };
+
+        Assert.Throws<ArgumentException>(options.Validate);
     }
 }

@@ -10,7 +10,7 @@ internal sealed class ModelBuilderArguments
 
     public Option<string> Precision { get; } = new("--precision") { Description = "Weight precision: fp32, fp16, int8 or int4.", DefaultValueFactory = _ => "fp32" };
 
-    public Option<int> BlockSize { get; } = new("--block-size") { Description = "Weights per scale for int8/int4 (power of two, 16-256).", DefaultValueFactory = _ => 32 };
+    public Option<int> BlockSize { get; } = new("--block-size") { Description = "Weights per scale for int8/int4 (power of two, 16-128).", DefaultValueFactory = _ => 32 };
 
     public Option<int?> AccuracyLevel { get; } = new("--accuracy-level") { Description = "MatMulNBits accuracy_level 0-4 (default: 4 for int4, 0 for int8)." };
 

@@ -308,10 +308,9 @@ internal sealed partial class DecoderGraphWriter
                 {
                     int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
                     int blockSize = _options.BlockSize;
-                    int blocks = (inFeatures + blockSize - 1) / blockSize;
-                    var (packed, scales) = BlockQuantizer.Quantize(weights, outFeatures, inFeatures, bits, blockSize);
-                    string q = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, blocks, blockSize * bits / 8], packed.AsSpan());
-                    string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [(long)outFeatures * blocks], scales);
+                    var (packed, scales, layout) = WeightQuantizer.Quantize(weights, outFeatures, inFeatures, bits, blockSize);
+                    string q = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, layout.BlocksPerRow, layout.BlobSize], packed.AsSpan());
+                    string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [layout.ScaleCount], scales);
                     int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
                     return _graph.Node(
                         "MatMulNBits",
