@@ -28,12 +28,14 @@ namespace Infera;
 /// Structured output. <see cref="ChatOptions.ResponseFormat"/> <see cref="ChatResponseFormat.Json"/> (any JSON object)
 /// and <see cref="ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonElement, string?, string?)"/> constrain decoding
 /// so that the reply is JSON that validates against the schema, written compactly (no whitespace between tokens) unless
-/// the schema sets its own <c>"x-guidance"</c> options. <see cref="ChatOptions.AdditionalProperties"/> may instead hold
+/// the schema sets its own <c>"x-guidance"</c> options; object schemas that list <c>properties</c> and do not set
+/// <c>additionalProperties</c> are closed (<c>false</c>), so that the reply holds the properties asked for and no others. <see cref="ChatOptions.AdditionalProperties"/> may instead hold
 /// <see cref="JsonSchemaKey"/> (a schema as text), <see cref="RegexKey"/> or <see cref="LarkGrammarKey"/>. An invalid
 /// schema or grammar throws <see cref="ConstraintCompilationException"/> before any token is generated. A reply cut
 /// off by the token limit before the constraint is complete has <see cref="ChatFinishReason.Length"/> and
-/// <see cref="IncompleteOutputKey"/> set to <see langword="true"/> in the last update's (and so the response's)
-/// <see cref="ChatResponseUpdate.AdditionalProperties"/>.
+/// <see cref="IncompleteOutputKey"/> set to <see langword="true"/> in the last update's
+/// <see cref="ChatResponseUpdate.AdditionalProperties"/> (and so in the collected message's, and the
+/// <see cref="ChatResponse.AdditionalProperties"/> of <see cref="GetResponseAsync"/>).
 /// </para>
 /// <para>
 /// Tools. The <see cref="AIFunctionDeclaration"/>s in <see cref="ChatOptions.Tools"/> are rendered through the chat
@@ -108,8 +110,24 @@ public sealed class InferaChatClient : IChatClient
     public IModelRunner Runner => _runner;
 
     /// <inheritdoc />
-    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var response = await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
+
+        // Collecting updates puts their additional properties on the message; the outcome flags belong to the response too.
+        if (response.Messages.Count > 0 && response.Messages[^1].AdditionalProperties is { } properties)
+        {
+            foreach (var key in (ReadOnlySpan<string>)[IncompleteOutputKey, ToolCallErrorKey])
+            {
+                if (properties.TryGetValue(key, out var value))
+                {
+                    (response.AdditionalProperties ??= [])[key] = value;
+                }
+            }
+        }
+
+        return response;
+    }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)

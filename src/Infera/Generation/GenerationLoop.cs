@@ -108,7 +108,8 @@ internal sealed class GenerationLoop(
         generatorParams.SetSearchOption("repetition_penalty", options.RepetitionPenalty ?? 1f);
         if (options.Seed is long seed)
         {
-            generatorParams.SetSearchOption("random_seed", seed);
+            // GenAI takes a 32-bit seed: fold larger ones so that every seed is accepted and stays reproducible.
+            generatorParams.SetSearchOption("random_seed", seed is >= int.MinValue and <= int.MaxValue ? seed : (int)(seed ^ (seed >> 32)));
         }
     }
 

@@ -111,6 +111,11 @@ internal sealed class ChatConstraintPlan
             schema = json.Schema is { } element ? ParseSchema(element.GetRawText()) : new JsonObject { ["type"] = "object" };
         }
 
+        if (schema is not null)
+        {
+            CloseObjects(schema);
+        }
+
         if (schema is JsonObject obj && !obj.ContainsKey("x-guidance"))
         {
             // The guidance library's JSON grammar allows free whitespace by default, and a small model then writes
@@ -119,6 +124,44 @@ internal sealed class ChatConstraintPlan
         }
 
         return schema;
+    }
+
+    /// <summary>
+    /// Gives every object schema that lists its properties but says nothing about others <c>"additionalProperties": false</c>.
+    /// Any reply valid under the closed schema is valid under the open one; an open object lets a small model add
+    /// invented properties until the token limit, and no reader expects them. A schema that sets
+    /// <c>additionalProperties</c> itself keeps its choice.
+    /// </summary>
+    internal static void CloseObjects(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                if (obj.ContainsKey("properties") && !obj.ContainsKey("additionalProperties") && !obj.ContainsKey("patternProperties") && !obj.ContainsKey("unevaluatedProperties"))
+                {
+                    obj["additionalProperties"] = false;
+                }
+
+                foreach (var (key, child) in obj.ToArray())
+                {
+                    if (child is not null && key is not ("enum" or "const" or "default" or "examples" or "x-guidance"))
+                    {
+                        CloseObjects(child);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var child in array)
+                {
+                    if (child is not null)
+                    {
+                        CloseObjects(child);
+                    }
+                }
+
+                break;
+        }
     }
 
     private static JsonNode ParseSchema(string text)

@@ -12,8 +12,8 @@ namespace Infera;
 /// <remarks>
 /// In <c>Auto</c> mode the reply is either free text that never contains the format's opener, or calls (or, with a JSON
 /// response format, a JSON value of that schema, or calls). Arguments are written on one line with <c>", "</c> and
-/// <c>": "</c> separators, as the formats' training data writes them; a tool's top-level arguments object admits no
-/// properties beyond its schema's unless the schema says otherwise.
+/// <c>": "</c> separators, as the formats' training data writes them; an arguments object (and every object schema in it that
+/// lists properties) admits no properties beyond its schema's unless the schema says otherwise.
 /// </remarks>
 internal static class ToolGrammar
 {
@@ -96,6 +96,7 @@ internal static class ToolGrammar
         node.Remove("description");
         node["type"] ??= "object";
         node["additionalProperties"] ??= false;
+        ChatConstraintPlan.CloseObjects(node);
         if (!node.ContainsKey("x-guidance"))
         {
             node["x-guidance"] = new JsonObject

@@ -42,9 +42,20 @@ internal static class ToolPrompt
     /// <summary>The instructions the fallback prompt gives when the chat template cannot render tools.</summary>
     public static string Instructions(IReadOnlyList<AIFunctionDeclaration> tools, ToolCallFormat format)
     {
-        var example = FormatCalls(format, [("tool_name", "{\"argument\": \"value\"}")]);
-        return "You can call these tools (JSON, OpenAI function format):\n" + ToolsJson(tools)
-            + "\nTo call a tool, reply with only:\n" + example;
+        // Kept short: small models have small contexts. One line per tool: name, description, parameters schema.
+        var builder = new StringBuilder("Tools:\n");
+        foreach (var tool in tools)
+        {
+            builder.Append(JsonSerializer.Serialize(tool.Name, ToolJsonContext.Default.String));
+            if (!string.IsNullOrEmpty(tool.Description))
+            {
+                builder.Append(": ").Append(tool.Description);
+            }
+
+            builder.Append(' ').Append(tool.JsonSchema.GetRawText()).Append('\n');
+        }
+
+        return builder.Append("To call a tool, reply with only ").Append(FormatCalls(format, [("name", "{arguments}")])).ToString();
     }
 
     /// <summary>Writes calls as the model writes them in this format.</summary>
