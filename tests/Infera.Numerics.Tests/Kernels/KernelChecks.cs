@@ -15,6 +15,8 @@ internal static class KernelChecks
     {
         yield return ("ScaledExp", ScaledExp);
         yield return ("ExpSum", ExpSum);
+        yield return ("SamplingWeights", SamplingWeights);
+        yield return ("Max", Max);
         yield return ("ArgMax", ArgMax);
         yield return ("FirstGreater", FirstGreater);
         yield return ("SumAtLeast", SumAtLeast);
@@ -74,6 +76,83 @@ internal static class KernelChecks
             if (!Close(sum, reference, 2e-6))
             {
                 yield return $"ExpSum n={n}: {sum} vs {reference}";
+            }
+        }
+    }
+
+    public static IEnumerable<string> SamplingWeights()
+    {
+        foreach (var n in TestData.Lengths())
+        {
+            var x = TestData.Normal(n, (ulong)n + 500, 6f);
+            if (n > 2)
+            {
+                x[1] = float.NegativeInfinity;
+                x[2] = x.Max() - 200f;
+            }
+
+            var max = n == 0 ? 0f : x.Max();
+            const float scale = 1f / 0.7f;
+            var destination = new float[n];
+            var sum = SamplingWeightsKernel.Compute(x, max, scale, destination);
+            var referenceSum = 0.0;
+            string? firstMismatch = null;
+            for (var i = 0; i < n; i++)
+            {
+                // Documented bound: relative error about 2e-7 + |t| × 6e-8, t the base-2 exponent.
+                var t = (x[i] - max) * scale * 1.4426950408889634;
+                var expected = t < -126 ? 0 : Math.Pow(2, t);
+                referenceSum += expected;
+                if (firstMismatch is null && !Close(destination[i], expected, 3e-7 + (Math.Abs(t) * 1e-7)))
+                {
+                    firstMismatch = $"SamplingWeights n={n} i={i}: {destination[i]} vs {expected}";
+                }
+
+                // Every width gives the bits of the scalar form.
+                var scalar = SamplingWeightsKernel.Exp2((x[i] - max) * (scale * 1.44269504088896341f));
+                if (firstMismatch is null && BitConverter.SingleToInt32Bits(scalar) != BitConverter.SingleToInt32Bits(destination[i]))
+                {
+                    firstMismatch = $"SamplingWeights n={n} i={i}: vector {destination[i]} vs scalar {scalar}";
+                }
+            }
+
+            if (firstMismatch is not null)
+            {
+                yield return firstMismatch;
+            }
+
+            if (!Close(sum, referenceSum, 2e-6))
+            {
+                yield return $"SamplingWeights n={n} sum {sum} vs {referenceSum}";
+            }
+
+            var inPlace = (float[])x.Clone();
+            var inPlaceSum = SamplingWeightsKernel.Compute(inPlace, max, scale, inPlace);
+            if (!inPlace.AsSpan().SequenceEqual(destination) || inPlaceSum != sum)
+            {
+                yield return $"SamplingWeights n={n}: in-place result differs";
+            }
+        }
+    }
+
+    public static IEnumerable<string> Max()
+    {
+        foreach (var n in TestData.Lengths().Where(n => n > 0))
+        {
+            foreach (var x in new[] { TestData.Normal(n, (ulong)n + 800), TestData.WithTies(n, (ulong)n, 3) })
+            {
+                if (MaxKernel.Max(x) != x.Max())
+                {
+                    yield return $"Max n={n}: {MaxKernel.Max(x)} vs {x.Max()}";
+                }
+            }
+
+            var tail = new float[n];
+            Array.Fill(tail, float.NegativeInfinity);
+            tail[n - 1] = 1f;
+            if (MaxKernel.Max(tail) != 1f)
+            {
+                yield return $"Max n={n}: maximum in the last element missed";
             }
         }
     }

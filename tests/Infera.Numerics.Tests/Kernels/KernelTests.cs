@@ -9,6 +9,12 @@ public sealed class KernelTests
     public void ExpSum_EveryLength_MatchesReference() => Assert.Empty(KernelChecks.ExpSum());
 
     [Fact]
+    public void SamplingWeights_EveryLength_WithinBoundAndSameBitsAsScalar() => Assert.Empty(KernelChecks.SamplingWeights());
+
+    [Fact]
+    public void Max_EveryLength_MatchesReference() => Assert.Empty(KernelChecks.Max());
+
+    [Fact]
     public void ArgMax_EveryLength_MatchesReferenceWithTiesToLowestIndex() => Assert.Empty(KernelChecks.ArgMax());
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed class DistributionTests
         { 3000, true, 1f, 0, 1f, 0f },
         { 3000, true, 1.2f, 0, 0.9f, 0f },
         { 1500, false, 1f, 0, 0.95f, 0f },
+        { 1500, false, 1f, 0, 0.1f, 0f },
+        { 1500, true, 0.9f, 0, 0.5f, 0.01f },
     };
 
     [Theory]
