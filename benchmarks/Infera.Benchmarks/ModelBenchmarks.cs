@@ -7,6 +7,8 @@ public static class ModelBenchmarks
     {
         ["generation"] = Generation.GenerationBenchmark.RunAsync,
         ["model-builder"] = ModelBuilder.ModelBuilderModelBenchmarks.RunAsync,
+        ["sampling"] = Numerics.SamplingModelBenchmark.RunAsync,
+        ["structured-output"] = StructuredOutput.StructuredOutputBenchmark.RunAsync,
     };
 
     public static Func<string[], Task<int>>? Find(string name) => Benchmarks.GetValueOrDefault(name);
