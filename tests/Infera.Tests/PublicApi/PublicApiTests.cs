@@ -12,7 +12,9 @@ public sealed class PublicApiTests
     public static TheoryData<string> Packages => new()
     {
         "Infera.Abstractions",
+        "Infera.Numerics",
         "Infera",
+        "Infera.ModelBuilder",
         "Infera.Cpu",
         "Infera.Cuda",
         "Infera.DirectML",
