@@ -7,6 +7,7 @@ public static class ModelBenchmarks
     {
         ["generation"] = Generation.GenerationBenchmark.RunAsync,
         ["model-builder"] = ModelBuilder.ModelBuilderModelBenchmarks.RunAsync,
+        ["sampling"] = Numerics.SamplingModelBenchmark.RunAsync,
         ["structured-output"] = StructuredOutput.StructuredOutputBenchmark.RunAsync,
     };
 
