@@ -1,0 +1,115 @@
+namespace Infera.Server;
+
+/// <summary>Options for the OpenAI-compatible endpoints that <c>MapInferaEndpoints</c> adds: the models served, the API key and the request limits.</summary>
+public sealed class InferaServerOptions
+{
+    /// <summary>The default <see cref="MaxRequestBodySize"/>: 4 MiB.</summary>
+    public const long DefaultMaxRequestBodySize = 4 * 1024 * 1024;
+
+    private readonly List<ServedModel> _models = [];
+
+    /// <summary>Gets or sets the API key that clients must send as <c>Authorization: Bearer KEY</c> on <c>/v1/...</c>.</summary>
+    /// <remarks>The default, <see langword="null"/>, serves without a key. The key is compared in constant time. Health checks and metrics never need it.</remarks>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Gets or sets the largest request body accepted, in bytes; larger bodies get 413. The default is 4 MiB.</summary>
+    public long MaxRequestBodySize { get; set; } = DefaultMaxRequestBodySize;
+
+    /// <summary>Gets or sets how long one request may take from its arrival to its last token; the default is 10 minutes.</summary>
+    /// <remarks>A request that runs out of time stops generating: a non-streaming request gets 504, a stream ends with an error event.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns the limit off.</remarks>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Gets or sets the delay suggested in the <c>Retry-After</c> header of a 429 (queue full) response; the default is 1 second.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the number of new tokens a <c>/v1/completions</c> request gets when it names no <c>max_tokens</c>; the default is 16, as in OpenAI's API.</summary>
+    /// <remarks>Chat completions without a limit generate until the end of the context. Every limit is capped by the context: a request
+    /// asking for more tokens than fit after its prompt gets as many as fit, and finishes with <c>length</c>.</remarks>
+    public int DefaultCompletionMaxTokens { get; set; } = 16;
+
+    /// <summary>Gets or sets the OTLP endpoint that metrics and traces are exported to; the default, <see langword="null"/>, exports nothing over OTLP.</summary>
+    /// <remarks>Metrics are always available in the Prometheus text format on <c>/metrics</c>.</remarks>
+    public Uri? OtlpEndpoint { get; set; }
+
+    internal IReadOnlyList<ServedModel> Models => _models;
+
+    /// <summary>Serves the model in a folder, loaded when the application starts and disposed when it stops.</summary>
+    /// <param name="modelPath">The ONNX Runtime GenAI model folder.</param>
+    /// <param name="modelId">The id clients name in <c>model</c>; by default the folder's name.</param>
+    /// <param name="runnerOptions">Options for the runner (concurrency, queue, context); <see langword="null"/> means the defaults.</param>
+    /// <returns>These options, to chain calls.</returns>
+    public InferaServerOptions AddModel(string modelPath, string? modelId = null, OnnxModelRunnerOptions? runnerOptions = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        var id = modelId ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath)));
+        var options = runnerOptions ?? new OnnxModelRunnerOptions();
+        options.ModelId ??= id;
+        return Add(new ServedModel(id, async (services, cancellationToken) =>
+        {
+            options.LoggerFactory ??= (Microsoft.Extensions.Logging.ILoggerFactory?)services.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory));
+            return await OnnxModelRunner.LoadAsync(modelPath, options, null, cancellationToken).ConfigureAwait(false);
+        }, ownsRunner: true));
+    }
+
+    /// <summary>Serves a runner that the caller has already loaded; the caller keeps owning it and disposes it.</summary>
+    /// <param name="runner">The runner.</param>
+    /// <param name="modelId">The id clients name in <c>model</c>; by default the runner's <see cref="ModelMetadata.ModelId"/>.</param>
+    /// <returns>These options, to chain calls.</returns>
+    public InferaServerOptions AddModel(IModelRunner runner, string? modelId = null)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        return Add(new ServedModel(modelId ?? runner.Metadata.ModelId, (_, _) => Task.FromResult(runner), ownsRunner: false));
+    }
+
+    /// <summary>Serves a model that a factory loads when the application starts; the server owns and disposes the runner it returns.</summary>
+    /// <param name="modelId">The id clients name in <c>model</c>.</param>
+    /// <param name="loader">Loads the runner; it gets the application's services and a token cancelled when the application stops.</param>
+    /// <returns>These options, to chain calls.</returns>
+    /// <remarks>Until the factory completes, <c>/health/ready</c> and requests for the model answer 503.</remarks>
+    public InferaServerOptions AddModel(string modelId, Func<IServiceProvider, CancellationToken, Task<IModelRunner>> loader)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        ArgumentNullException.ThrowIfNull(loader);
+        return Add(new ServedModel(modelId, loader, ownsRunner: true));
+    }
+
+    internal void Validate()
+    {
+        if (_models.Count == 0)
+        {
+            throw new InvalidOperationException("No model is served: call InferaServerOptions.AddModel with a model folder or a runner.");
+        }
+
+        if (MaxRequestBodySize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRequestBodySize), MaxRequestBodySize, "MaxRequestBodySize must be at least 1 byte.");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RequestTimeout), RequestTimeout, "RequestTimeout must be positive or Timeout.InfiniteTimeSpan.");
+        }
+
+        if (DefaultCompletionMaxTokens < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DefaultCompletionMaxTokens), DefaultCompletionMaxTokens, "DefaultCompletionMaxTokens must be at least 1.");
+        }
+
+        if (ApiKey is { Length: 0 })
+        {
+            throw new ArgumentException("ApiKey must not be empty; use null to serve without a key.", nameof(ApiKey));
+        }
+    }
+
+    private InferaServerOptions Add(ServedModel model)
+    {
+        if (_models.Any(m => string.Equals(m.Id, model.Id, StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"A model with the id '{model.Id}' is already served; give each model its own id.");
+        }
+
+        _models.Add(model);
+        return this;
+    }
+}
