@@ -30,7 +30,7 @@ internal static class ChatCompletionsEndpoint
         }
         catch (Exception ex)
         {
-            await call.FailAsync(ex, name => ChatRequestMapper.JsonName(name, request), "messages").ConfigureAwait(false);
+            await call.FailAsync(ChatToolsMapper.Refine(ex, request), name => ChatRequestMapper.JsonName(name, request), "messages").ConfigureAwait(false);
         }
     }
 
@@ -47,11 +47,16 @@ internal static class ChatCompletionsEndpoint
             Id = turn.Id,
             Created = turn.Created,
             Model = turn.Model,
-            Choices = [new ChatCompletionChoice { Message = new ChatCompletionResponseMessage { Content = text.ToString() }, FinishReason = turn.FinishReason }],
+            Choices = [new ChatCompletionChoice { Message = Message(text.ToString(), turn.Calls), FinishReason = turn.FinishReason }],
             Usage = turn.Usage ?? CompletionUsage.Create(0, 0),
         };
         await Results.Json(response, OpenAIJsonContext.Default.ChatCompletionResponse).ExecuteAsync(call.Http).ConfigureAwait(false);
     }
+
+    // With tool calls, content is null unless the model also wrote text, as in OpenAI's responses.
+    private static ChatCompletionResponseMessage Message(string text, List<FunctionCallContent> calls) => calls.Count == 0
+        ? new ChatCompletionResponseMessage { Content = text }
+        : new ChatCompletionResponseMessage { Content = text.Length > 0 ? text : null, ToolCalls = calls.ConvertAll(ChatToolsMapper.ToToolCall) };
 
     private static async Task StreamAsync(InferaRequest call, ChatTurn turn, IAsyncEnumerable<ChatResponseUpdate> updates, bool includeUsage)
     {
@@ -63,12 +68,22 @@ internal static class ChatCompletionsEndpoint
         var more = await enumerator.MoveNextAsync().ConfigureAwait(false);
         ServerSentEvents.Start(call.Http);
         await WriteAsync(turn.Chunk(new ChatCompletionDelta { Role = "assistant", Content = string.Empty }, null)).ConfigureAwait(false);
+        var sentCalls = 0;
         while (more)
         {
             var piece = turn.Read(enumerator.Current);
             if (piece.Length > 0)
             {
                 await WriteAsync(turn.Chunk(new ChatCompletionDelta { Content = piece }, null)).ConfigureAwait(false);
+            }
+
+            // Each call arrives complete: its id, type and name first, then its arguments, as OpenAI streams them.
+            for (; sentCalls < turn.Calls.Count; sentCalls++)
+            {
+                foreach (var delta in ChatToolsMapper.ToDeltas(turn.Calls[sentCalls], sentCalls))
+                {
+                    await WriteAsync(turn.Chunk(new ChatCompletionDelta { ToolCalls = [delta] }, null)).ConfigureAwait(false);
+                }
             }
 
             more = await enumerator.MoveNextAsync().ConfigureAwait(false);
@@ -98,6 +113,9 @@ internal static class ChatCompletionsEndpoint
 
         public CompletionUsage? Usage { get; private set; }
 
+        /// <summary>Gets the tool calls read so far, in order.</summary>
+        public List<FunctionCallContent> Calls { get; } = [];
+
         /// <summary>Returns the update's text and records its finish reason and usage.</summary>
         public string Read(ChatResponseUpdate update)
         {
@@ -112,6 +130,9 @@ internal static class ChatCompletionsEndpoint
                         break;
                     case TextContent { Text.Length: > 0 } t:
                         (many ??= new StringBuilder(text)).Append(t.Text);
+                        break;
+                    case FunctionCallContent functionCall:
+                        Calls.Add(functionCall);
                         break;
                     case UsageContent { Details: var details }:
                         Usage = CompletionUsage.Create((int)(details.InputTokenCount ?? 0), (int)(details.OutputTokenCount ?? 0));

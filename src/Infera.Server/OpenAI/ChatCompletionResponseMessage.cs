@@ -12,4 +12,7 @@ internal sealed class ChatCompletionResponseMessage
 
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? Refusal { get; set; }
+
+    /// <summary>The calls the model made (omitted when it made none); <c>content</c> is then null.</summary>
+    public List<ChatToolCall>? ToolCalls { get; set; }
 }

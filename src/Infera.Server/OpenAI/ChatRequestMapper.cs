@@ -12,7 +12,8 @@ internal static class ChatRequestMapper
     private static readonly string[] PassThrough = ["logit_bias", "min_p", "repetition_penalty"];
 
     // Fields whose meaning the server does not implement; ignoring them would give the client something it did not ask for.
-    private static readonly string[] Unsupported = ["tools", "tool_choice", "functions", "function_call", "response_format", "audio", "modalities", "prediction"];
+    // (tools, tool_choice, parallel_tool_calls and response_format are read by ChatToolsMapper.)
+    private static readonly string[] Unsupported = ["functions", "function_call", "audio", "modalities", "prediction"];
 
     public static List<ChatMessage> ToMessages(ChatCompletionRequest request)
     {
@@ -30,11 +31,23 @@ internal static class ChatRequestMapper
                 "system" or "developer" => ChatRole.System,
                 "user" => ChatRole.User,
                 "assistant" => ChatRole.Assistant,
-                "tool" => throw OpenAIErrorException.BadRequest("Messages with the role 'tool' need tool calling, which this server does not offer.", Param(i, "role")),
+                "tool" => ChatRole.Tool,
                 null => throw OpenAIErrorException.BadRequest("Every message needs a role.", Param(i, "role")),
-                var other => throw OpenAIErrorException.BadRequest($"'{other}' is not a valid role: use system, developer, user or assistant.", Param(i, "role")),
+                var other => throw OpenAIErrorException.BadRequest($"'{other}' is not a valid role: use system, developer, user, assistant or tool.", Param(i, "role")),
             };
-            result.Add(new ChatMessage(role, ReadText(message.Content, role, i)) { AuthorName = message.Name });
+            if (role == ChatRole.Tool)
+            {
+                result.Add(ChatToolsMapper.ToolMessage(message, ReadText(message.Content, role, i), i, result));
+                continue;
+            }
+
+            var chatMessage = new ChatMessage(role, ReadText(message.Content, role, i)) { AuthorName = message.Name };
+            if (role == ChatRole.Assistant)
+            {
+                ChatToolsMapper.AddToolCalls(chatMessage, message, i);
+            }
+
+            result.Add(chatMessage);
         }
 
         return result;
@@ -83,6 +96,8 @@ internal static class ChatRequestMapper
                     (options.AdditionalProperties ??= [])[name] = value;
                 }
             }
+
+            ChatToolsMapper.ApplyTo(options, extra);
 
             if (extra.TryGetValue("top_k", out var topK) && topK.ValueKind is not JsonValueKind.Null)
             {
