@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntimeGenAI;
 
 namespace Infera;
@@ -14,6 +16,12 @@ namespace Infera;
 /// <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/> at once; further requests wait in a queue bounded by
 /// <see cref="OnnxModelRunnerOptions.MaxQueuedRequests"/>. Each request's token loop runs on a dedicated thread and
 /// hands tokens to the caller through a bounded channel, so a slow reader slows only its own request.
+/// </para>
+/// <para>
+/// Models whose batched results equal their sequential ones (GroupQueryAttention models, detected when the model
+/// loads) are served through ONNX Runtime GenAI's native Engine, which advances several concurrent requests with one
+/// model step (<see cref="SchedulingMode"/> says which mode is in use and <see cref="SchedulingModeReason"/> why).
+/// Greedy output is the same token for token either way.
 /// </para>
 /// <para>
 /// Disposing the runner stops every generation in progress within one token step (their readers get an
@@ -31,10 +39,11 @@ public sealed class OnnxModelRunner : IModelRunner
     private readonly ConcurrentDictionary<long, Task> _activeLoops = new();
     private readonly HashSet<int> _eosTokenIds;
     private readonly SamplingMode _samplingMode;
+    private readonly EngineScheduler? _scheduler;
     private long _nextRequestId;
     private int _disposed;
 
-    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options)
+    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, EngineScheduler? scheduler, string schedulingReason)
     {
         _model = model;
         _tokenizer = tokenizer;
@@ -42,6 +51,9 @@ public sealed class OnnxModelRunner : IModelRunner
         _gate = new RequestGate(options.MaxConcurrentRequests, options.MaxQueuedRequests);
         _eosTokenIds = [.. metadata.EosTokenIds];
         _samplingMode = options.SamplingMode;
+        _scheduler = scheduler;
+        SchedulingModeReason = schedulingReason;
+        GenerationInstrumentation.Register(this);
     }
 
     /// <inheritdoc />
@@ -51,10 +63,28 @@ public sealed class OnnxModelRunner : IModelRunner
     public ITokenizer Tokenizer => _tokenizer;
 
     /// <summary>Gets the number of requests generating right now.</summary>
-    public int RunningRequests => _gate.Running;
+    public int RunningRequests => Math.Max(0, _gate.Running - (_scheduler?.Queued ?? 0));
 
-    /// <summary>Gets the number of requests waiting for a free slot.</summary>
-    public int QueuedRequests => _gate.Queued;
+    /// <summary>Gets the number of requests waiting for a free slot (or, in batched mode, for an Engine batch).</summary>
+    public int QueuedRequests => _gate.Queued + (_scheduler?.Queued ?? 0);
+
+    /// <summary>Gets how concurrent requests are scheduled: batched through ONNX Runtime GenAI's Engine, or one generator per request.</summary>
+    public SchedulingMode SchedulingMode => _scheduler is null ? SchedulingMode.PerRequest : SchedulingMode.Batched;
+
+    /// <summary>Gets why the runner chose its <see cref="SchedulingMode"/>, in words (also logged when the model loads).</summary>
+    public string SchedulingModeReason { get; }
+
+    /// <summary>Gets the number of requests advanced together by the current Engine steps, or the generators running in per-request mode.</summary>
+    internal int BatchSize => _scheduler?.ActiveRows ?? _gate.Running;
+
+    /// <summary>Gets the fraction of the Engines' key-value cache capacity in use (0 in per-request mode).</summary>
+    internal double KeyValueCacheUsage => _scheduler?.KeyValueCacheUsage(Metadata.ContextLength) ?? 0;
+
+    /// <summary>Gets the Engine steps run since the model loaded (0 in per-request mode).</summary>
+    internal long EngineSteps => _scheduler?.Steps ?? 0;
+
+    /// <summary>Gets the Engine scheduler in batched mode.</summary>
+    internal EngineScheduler? Scheduler => _scheduler;
 
     /// <summary>Gets the underlying ONNX Runtime GenAI model, for code that drives it directly (such as a batching engine).</summary>
     internal Model NativeModel => _model;
@@ -130,8 +160,10 @@ public sealed class OnnxModelRunner : IModelRunner
                 IntraOpThreads = threads,
                 AttentionOperator = attention,
             };
+            progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
+            var (scheduler, reason) = CreateScheduler(model, metadata, options);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
-            return new OnnxModelRunner(model, tokenizer, metadata, options);
+            return new OnnxModelRunner(model, tokenizer, metadata, options, scheduler, reason);
         }
         catch (Exception ex) when (ex is OnnxRuntimeGenAIException)
         {
@@ -143,6 +175,43 @@ public sealed class OnnxModelRunner : IModelRunner
             model?.Dispose();
             throw;
         }
+    }
+
+    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options)
+    {
+        var logger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
+        string reason;
+        if (!options.EnableBatching)
+        {
+            reason = "batching is turned off (OnnxModelRunnerOptions.EnableBatching).";
+        }
+        else if (options.SamplingMode == SamplingMode.Infera)
+        {
+            reason = "SamplingMode.Infera samples every token in .NET, which the Engine cannot do.";
+        }
+        else if (metadata.AttentionOperator != "GroupQueryAttention")
+        {
+            // GenAI's static Engine right-pads shorter prompts; only GroupQueryAttention's per-row lengths keep batched
+            // results equal to sequential ones (plain attention over concatenated past/present diverges).
+            reason = $"the model's attention ({metadata.AttentionOperator ?? "unknown"}) does not give batched results equal to sequential ones; only GroupQueryAttention models are batched.";
+        }
+        else
+        {
+            try
+            {
+                var scheduler = EngineScheduler.CreateAsync(model, options.MaxConcurrentRequests).GetAwaiter().GetResult();
+                reason = $"GroupQueryAttention model: {scheduler.EngineCount} Engine(s) of {scheduler.BatchCapacity} rows.";
+                SchedulingLog.Batched(logger, metadata.ModelId, scheduler.EngineCount, scheduler.BatchCapacity, metadata.AttentionOperator);
+                return (scheduler, reason);
+            }
+            catch (InferaException ex)
+            {
+                reason = "ONNX Runtime GenAI's Engine cannot run this model: " + ex.Message;
+            }
+        }
+
+        SchedulingLog.PerRequest(logger, metadata.ModelId, reason);
+        return (null, reason);
     }
 
     private static ExecutionProvider ChooseProvider(OnnxModelRunnerOptions options)
@@ -165,9 +234,14 @@ public sealed class OnnxModelRunner : IModelRunner
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<TokenUpdate> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<TokenUpdate> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return GenerationInstrumentation.Instrument(GenerateCoreAsync(request, cancellationToken), this, request, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<TokenUpdate> GenerateCoreAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var plan = GenerationPlan.Create(request, Metadata, _tokenizer, _samplingMode);
 
@@ -183,6 +257,16 @@ public sealed class OnnxModelRunner : IModelRunner
         }
 
         using var releaseSlot = slot;
+        if (_scheduler is { } scheduler && CanBatch(plan))
+        {
+            await foreach (var update in GenerateBatchedAsync(scheduler, plan, cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
         var channel = Channel.CreateBounded<TokenUpdate>(new BoundedChannelOptions(ChannelCapacity)
         {
             SingleReader = true,
@@ -214,6 +298,88 @@ public sealed class OnnxModelRunner : IModelRunner
         }
     }
 
+    /// <summary>Whether the Engine produces exactly what a generator would for this request.</summary>
+    private static bool CanBatch(GenerationPlan plan)
+    {
+        var options = plan.Options;
+
+        // Seeds need a dynamic Engine; constraints and Infera's sampler run on a generator.
+        var seededSampling = options.Seed is not null && !options.IsGreedy;
+        return !plan.UseInferaSampler && !seededSampling && options.Constraint is null;
+    }
+
+    private async IAsyncEnumerable<TokenUpdate> GenerateBatchedAsync(EngineScheduler scheduler, GenerationPlan plan, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var job = new EngineJob(plan.PromptTokens, plan.MaxNewTokens, plan.Options);
+        using var decoder = _tokenizer.CreateStreamDecoder();
+        scheduler.Submit(job);
+        var index = 0;
+        try
+        {
+            while (true)
+            {
+                EngineOutput output;
+                try
+                {
+                    if (!await job.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        // Completed without a finish event: Completion carries the reason, rethrown here.
+                        await job.Reader.Completion.ConfigureAwait(false);
+                        yield break;
+                    }
+                }
+                catch (OperationCanceledException) when (Volatile.Read(ref _disposed) != 0 && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation.");
+                }
+
+                if (!job.Reader.TryRead(out output))
+                {
+                    continue;
+                }
+
+                int token;
+                if (output.HasToken)
+                {
+                    token = output.TokenId;
+                }
+                else if (output.FinishReason == NativeMethods.FinishReasonEos)
+                {
+                    // The Engine ends a turn on end-of-sequence without reporting the token; a generator reports it.
+                    token = Metadata.EosTokenIds.Count > 0 ? Metadata.EosTokenIds[0] : -1;
+                }
+                else
+                {
+                    await job.Reader.Completion.ConfigureAwait(false);
+                    yield break;
+                }
+
+                var isStop = _eosTokenIds.Contains(token) || plan.Options.StopTokenIds?.Contains(token) == true;
+                GenerationFinishReason? finish = isStop ? GenerationFinishReason.Stop
+                    : output.IsFinished || index + 1 >= plan.MaxNewTokens ? GenerationFinishReason.Length
+                    : null;
+                yield return new TokenUpdate
+                {
+                    TokenId = token,
+                    Text = isStop ? string.Empty : decoder.Decode(token),
+                    Index = index,
+                    PromptTokenCount = plan.PromptTokens.Length,
+                    FinishReason = finish,
+                };
+                index++;
+                if (finish is not null)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            // No-op when the job finished; otherwise the Engine closes the request before its next step.
+            job.Cancel();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
@@ -225,8 +391,14 @@ public sealed class OnnxModelRunner : IModelRunner
             return;
         }
 
+        GenerationInstrumentation.Unregister(this);
         await _disposeCts.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_activeLoops.Values).ConfigureAwait(false);
+        if (_scheduler is not null)
+        {
+            await _scheduler.DisposeAsync().ConfigureAwait(false);
+        }
+
         _tokenizer.Dispose();
         _model.Dispose();
     }

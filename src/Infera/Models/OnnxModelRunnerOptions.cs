@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Infera;
 
 /// <summary>Options for loading a model with <see cref="OnnxModelRunner"/>.</summary>
@@ -36,6 +38,16 @@ public sealed class OnnxModelRunnerOptions
     /// ONNX Runtime GenAI's built-in search. The default is <see cref="Infera.SamplingMode.Auto"/>.
     /// </summary>
     public SamplingMode SamplingMode { get; set; } = SamplingMode.Auto;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether concurrent requests may be batched through ONNX Runtime GenAI's Engine
+    /// (see <see cref="Infera.SchedulingMode.Batched"/>). The default is <see langword="true"/>: models whose batched
+    /// results equal their sequential ones (GroupQueryAttention models) are batched, others run one generator per request.
+    /// </summary>
+    public bool EnableBatching { get; set; } = true;
+
+    /// <summary>Gets or sets the logger factory the runner logs through (for example which scheduling mode it chose). <see langword="null"/> (the default) logs nothing.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     internal void Validate()
     {
