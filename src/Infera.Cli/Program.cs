@@ -4,6 +4,7 @@ using Infera.Cli.Commands;
 var root = new RootCommand("infera: run language models locally with ONNX Runtime GenAI.");
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ProvidersCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
