@@ -24,7 +24,12 @@ internal sealed class GenerationPlan
 
     public int VocabularySize { get; }
 
-    public static GenerationPlan Create(GenerationRequest request, ModelMetadata metadata, ITokenizer tokenizer, SamplingMode samplingMode)
+    /// <param name="request">The request.</param>
+    /// <param name="metadata">The model's metadata.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="samplingMode">The runner's sampling mode.</param>
+    /// <param name="batched">Whether the runner batches requests through GenAI's Engine, whose search is GenAI's own.</param>
+    public static GenerationPlan Create(GenerationRequest request, ModelMetadata metadata, ITokenizer tokenizer, SamplingMode samplingMode, bool batched = false)
     {
         var options = request.Options;
         options.Validate();
@@ -90,7 +95,13 @@ internal sealed class GenerationPlan
             return new GenerationPlan(prompt, requested, options, useInferaSampler: false, metadata.VocabularySize);
         }
 
-        var useInfera = samplingMode == SamplingMode.Infera || needsInferaSampler;
+        // Auto: Infera's sampler also takes sampled requests that run on their own generator (measured no slower than
+        // GenAI's search, and much faster for top-p over the whole vocabulary: docs/benchmarks/numerics.md). Greedy
+        // requests, requests that leave sampling to the model's defaults, and requests the Engine batches (unseeded
+        // sampling on a batched runner) keep GenAI's search.
+        var sampled = !options.IsGreedy && (options.Temperature is not null || options.TopP is not null || options.TopK is not null || options.Seed is not null);
+        var preferInfera = samplingMode == SamplingMode.Auto && sampled && (!batched || options.Seed is not null);
+        var useInfera = samplingMode == SamplingMode.Infera || needsInferaSampler || preferInfera;
         return new GenerationPlan(prompt, requested, options, useInfera, metadata.VocabularySize);
     }
 

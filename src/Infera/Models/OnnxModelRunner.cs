@@ -14,7 +14,7 @@ namespace Infera;
 /// Load a model with <see cref="LoadAsync(string, OnnxModelRunnerOptions?, IProgress{ModelLoadProgress}?, CancellationToken)"/>.
 /// The runner is thread-safe: concurrent <see cref="GenerateAsync"/> calls each get their own generator, up to
 /// <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/> at once; further requests wait in a queue bounded by
-/// <see cref="OnnxModelRunnerOptions.MaxQueuedRequests"/>. Each request's token loop runs on a dedicated thread and
+/// <see cref="OnnxModelRunnerOptions.MaxQueuedRequests"/>. Each request's token loop runs on one of the runner's worker threads (never the caller's) and
 /// hands tokens to the caller through a bounded channel, so a slow reader slows only its own request.
 /// </para>
 /// <para>
@@ -40,6 +40,7 @@ public sealed class OnnxModelRunner : IModelRunner
     private readonly HashSet<int> _eosTokenIds;
     private readonly SamplingMode _samplingMode;
     private readonly EngineScheduler? _scheduler;
+    private readonly GenerationWorkers _workers;
     private long _nextRequestId;
     private int _disposed;
 
@@ -52,6 +53,7 @@ public sealed class OnnxModelRunner : IModelRunner
         _eosTokenIds = [.. metadata.EosTokenIds];
         _samplingMode = options.SamplingMode;
         _scheduler = scheduler;
+        _workers = new GenerationWorkers(metadata.ModelId);
         SchedulingModeReason = schedulingReason;
         GenerationInstrumentation.Register(this);
     }
@@ -243,7 +245,7 @@ public sealed class OnnxModelRunner : IModelRunner
     private async IAsyncEnumerable<TokenUpdate> GenerateCoreAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var plan = GenerationPlan.Create(request, Metadata, _tokenizer, _samplingMode);
+        var plan = GenerationPlan.Create(request, Metadata, _tokenizer, _samplingMode, batched: _scheduler is not null);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposeCts.Token);
         RequestGate.Slot slot;
@@ -277,9 +279,10 @@ public sealed class OnnxModelRunner : IModelRunner
         // Register the loop before starting it, so that DisposeAsync either waits for it or cancelled it before its first step.
         var id = Interlocked.Increment(ref _nextRequestId);
         var loop = new GenerationLoop(_model, _tokenizer, _eosTokenIds, plan, channel.Writer, stop.Token, cancellationToken, _disposeCts.Token);
-        var worker = new Task(loop.Run, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach);
+        var completion = GenerationWorkers.CreateCompletion();
+        var worker = completion.Task;
         _activeLoops[id] = worker;
-        worker.Start(TaskScheduler.Default);
+        _workers.Start(loop.Run, completion);
         try
         {
             await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -394,6 +397,7 @@ public sealed class OnnxModelRunner : IModelRunner
         GenerationInstrumentation.Unregister(this);
         await _disposeCts.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_activeLoops.Values).ConfigureAwait(false);
+        _workers.Dispose();
         if (_scheduler is not null)
         {
             await _scheduler.DisposeAsync().ConfigureAwait(false);

@@ -3,7 +3,12 @@ namespace Infera;
 /// <summary>Who picks each token from the model's logits.</summary>
 public enum SamplingMode
 {
-    /// <summary>ONNX Runtime GenAI's built-in search where it supports every option of a request; Infera's sampler for requests that need more (min-p, frequency or presence penalties, logit bias, log-probabilities).</summary>
+    /// <summary>
+    /// Infera's sampler for requests that need it (min-p, frequency or presence penalties, logit bias,
+    /// log-probabilities) and for sampled requests that run on their own generator, where it is measured no slower than
+    /// GenAI's search; GenAI's search for greedy requests, requests that leave sampling to the model's defaults,
+    /// constrained requests and requests batched through GenAI's Engine.
+    /// </summary>
     Auto,
 
     /// <summary>Always Infera's sampler, over the raw logits.</summary>
