@@ -131,6 +131,40 @@ public sealed class ToolCallingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task CompleteChatStreaming_ParallelToolCalls_EveryCallHasItsOwnIndexAndValidArguments()
+    {
+        var counts = new List<int>();
+        for (var seed = 1; seed <= 6; seed++)
+        {
+            var options = Options(ChatToolChoice.CreateRequiredChoice(), seed);
+            options.AllowParallelToolCalls = true;
+            options.MaxOutputTokenCount = 200;
+            var calls = new SortedDictionary<int, (string Id, string Name, StringBuilder Arguments)>();
+            await foreach (var update in OpenAIChat(ServerFixture.Gqa).CompleteChatStreamingAsync([ChatMessage.CreateUserMessage("Weather?")], options))
+            {
+                foreach (var call in update.ToolCallUpdates)
+                {
+                    if (call.ToolCallId is { } id)
+                    {
+                        calls.Add(call.Index, (id, call.FunctionName, new StringBuilder()));
+                    }
+
+                    calls[call.Index].Arguments.Append(call.FunctionArgumentsUpdate?.ToString());
+                }
+            }
+
+            // The model may keep calling until the limit; each streamed call is complete and valid.
+            Assert.NotEmpty(calls);
+            Assert.Equal(Enumerable.Range(0, calls.Count), calls.Keys);
+            Assert.Equal(calls.Count, calls.Values.Select(c => c.Id).Distinct().Count());
+            Assert.All(calls.Values, c => JsonValidation.AssertValid(SchemaOf(c.Name), c.Arguments.ToString()));
+            counts.Add(calls.Count);
+        }
+
+        Assert.True(counts.Max() > 1, "calls per reply: " + string.Join(", ", counts));
+    }
+
+    [Fact]
     public async Task CompleteChat_RoundTripWithToolMessage_ResultReachesThePrompt()
     {
         var client = OpenAIChat(ServerFixture.Gqa);
