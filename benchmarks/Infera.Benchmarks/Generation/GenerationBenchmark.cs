@@ -41,6 +41,7 @@ public static class GenerationBenchmark
         {
             ("ONNX Runtime GenAI generator loop (baseline)", () => Task.FromResult(PlainLoop(plainModel, plainTokenizer, tokens))),
             ("Infera InferaChatClient (streaming)", () => Stream(infera, options)),
+            ("Infera IModelRunner (token updates)", () => Tokens(runner, tokens)),
             ("ONNX Runtime GenAI OnnxRuntimeGenAIChatClient", () => Stream(genAI, new ChatOptions { Temperature = 0, MaxOutputTokens = tokens, AdditionalProperties = new() { ["do_sample"] = false } })),
         };
 
@@ -127,6 +128,25 @@ public static class GenerationBenchmark
 
         // GenAI's chat client reports no usage; count its updates (one per token) instead.
         var count = (int)(outputTokens ?? updates);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count);
+    }
+
+    private static async Task<Sample> Tokens(IModelRunner runner, int tokens)
+    {
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        TimeSpan first = default, last = default;
+        var count = 0;
+        await foreach (var update in runner.GenerateAsync(new GenerationRequest(Prompt, new GenerationOptions { Temperature = 0, MaxNewTokens = tokens })))
+        {
+            if (count++ == 0)
+            {
+                first = clock.Elapsed;
+            }
+
+            last = clock.Elapsed;
+        }
+
         return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count);
     }
 
