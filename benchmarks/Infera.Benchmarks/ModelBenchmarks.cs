@@ -9,6 +9,7 @@ public static class ModelBenchmarks
         ["model-builder"] = ModelBuilder.ModelBuilderModelBenchmarks.RunAsync,
         ["sampling"] = Numerics.SamplingModelBenchmark.RunAsync,
         ["structured-output"] = StructuredOutput.StructuredOutputBenchmark.RunAsync,
+        ["serving"] = Serving.ServingBenchmark.RunAsync,
     };
 
     public static Func<string[], Task<int>>? Find(string name) => Benchmarks.GetValueOrDefault(name);

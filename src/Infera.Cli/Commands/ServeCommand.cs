@@ -28,8 +28,9 @@ internal static class ServeCommand
         var provider = new Option<string?>("--provider") { Description = "Execution provider: cpu, cuda, directml or coreml. Default: cpu." };
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
+        var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use; default: every processor. Small models batch faster with 1." };
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit })
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads })
         {
             command.Options.Add(option);
         }
@@ -52,6 +53,7 @@ internal static class ServeCommand
             runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency) ?? runnerOptions.MaxConcurrentRequests;
             runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
             runnerOptions.ContextLength = result.GetValue(context);
+            runnerOptions.IntraOpThreads = result.GetValue(threads);
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
             var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
 
