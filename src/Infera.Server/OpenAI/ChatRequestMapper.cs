@@ -74,6 +74,7 @@ internal static class ChatRequestMapper
             FrequencyPenalty = request.FrequencyPenalty,
             PresencePenalty = request.PresencePenalty,
         };
+        (options.AdditionalProperties ??= [])[InferaTelemetry.OperationNameKey] = "chat";
         if (request.Stop is { Count: > 0 } stop)
         {
             options.StopSequences = stop;

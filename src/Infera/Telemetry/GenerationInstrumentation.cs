@@ -48,7 +48,7 @@ internal static class GenerationInstrumentation
         Meter.CreateObservableGauge("infera.requests.running", () => Observe(r => r.RunningRequests), unit: "{request}", description: "Requests generating now.");
         Meter.CreateObservableGauge("infera.batch.size", () => Observe(r => r.BatchSize), unit: "{request}", description: "Requests advanced by the current Engine steps (batched mode) or generators running (per-request mode).");
         Meter.CreateObservableGauge("infera.kv_cache.usage", () => ObserveDouble(r => r.KeyValueCacheUsage), unit: "1", description: "Fraction of the Engines' key-value cache capacity holding tokens (batched mode; 0 otherwise).");
-        Meter.CreateObservableGauge("infera.scheduling.mode", ObserveMode, unit: "1", description: "1 for the scheduling mode in use, tagged infera.scheduling.mode = batched or per_request.");
+        Meter.CreateObservableGauge("infera.scheduling.mode", ObserveMode, unit: null, description: "1 for the scheduling mode in use, tagged infera.scheduling.mode = batched or per_request.");
         Meter.CreateObservableCounter("infera.engine.steps", () => Observe(r => r.EngineSteps), unit: "{step}", description: "Engine steps (one model run over a batch) since the model loaded.");
     }
 
