@@ -104,6 +104,7 @@ internal sealed class EngineScheduler : IAsyncDisposable
         Interlocked.Increment(ref _inFlight);
         Interlocked.Increment(ref _queued);
         var now = Stopwatch.GetTimestamp();
+        Trim(_recentSubmissions, now);
         _recentSubmissions.Enqueue(now);
         var previous = Interlocked.Exchange(ref _lastSubmit, now);
         if (now - previous < WindowTicks)
@@ -164,7 +165,9 @@ internal sealed class EngineScheduler : IAsyncDisposable
     internal void OnCompleted(EngineJob job)
     {
         Interlocked.Decrement(ref _inFlight);
-        _recentCompletions.Enqueue(Stopwatch.GetTimestamp());
+        var now = Stopwatch.GetTimestamp();
+        Trim(_recentCompletions, now);
+        _recentCompletions.Enqueue(now);
     }
 
     public async ValueTask DisposeAsync()
@@ -196,14 +199,15 @@ internal sealed class EngineScheduler : IAsyncDisposable
     /// </summary>
     private int ExpectedSoon()
     {
+        // Trim first, whatever the answer: the timestamps must not pile up while requests keep arriving in bursts.
         var now = Stopwatch.GetTimestamp();
+        Trim(_recentCompletions, now);
+        Trim(_recentSubmissions, now);
         if (now < Volatile.Read(ref _burstUntil))
         {
             return int.MaxValue / 2;
         }
 
-        Trim(_recentCompletions, now);
-        Trim(_recentSubmissions, now);
         return Math.Max(0, _recentCompletions.Count - _recentSubmissions.Count);
     }
 

@@ -143,6 +143,10 @@ internal sealed class EngineWorker : IDisposable
             var step = Interlocked.Increment(ref _steps);
             Dispatch(buffer, step);
             PublishCounters();
+
+            // Let the threads that deliver these tokens run: with every core busy running Engines, they would otherwise
+            // wait for a scheduler time slice and deliver several tokens at once.
+            Thread.Yield();
         }
     }
 
