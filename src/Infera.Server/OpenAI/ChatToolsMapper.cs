@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -311,34 +310,9 @@ internal static class ChatToolsMapper
         return result;
     }
 
-    private static string ArgumentsJson(IDictionary<string, object?>? arguments)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var (name, value) in arguments ?? new Dictionary<string, object?>())
-            {
-                writer.WritePropertyName(name);
-                switch (value)
-                {
-                    case null:
-                        writer.WriteNullValue();
-                        break;
-                    case JsonElement element:
-                        element.WriteTo(writer);
-                        break;
-                    default:
-                        JsonSerializer.Serialize(writer, value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType()));
-                        break;
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    // Microsoft.Extensions.AI's serializer options know its content types and write JsonElement values as they are.
+    private static string ArgumentsJson(IDictionary<string, object?>? arguments) =>
+        JsonSerializer.Serialize(arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
 
     // OpenAI's rule for function and schema names: letters, digits, underscores and dashes, at most 64.
     private static string Name(JsonElement owner, string param)
