@@ -1,3 +1,4 @@
+using SharedModels = Infera.Tests.TestModels;
 namespace Infera.ModelBuilder.Tests;
 
 public sealed class BadInputTests(Llama2CConversionFixture fixture) : IClassFixture<Llama2CConversionFixture>
@@ -36,7 +37,7 @@ public sealed class BadInputTests(Llama2CConversionFixture fixture) : IClassFixt
     {
         using var temp = new TempDirectory();
 
-        var e = await ConvertLlama2CFails(temp, Path.Combine(TestModels.Path("stories260K-gguf"), "stories260K-f32.gguf"));
+        var e = await ConvertLlama2CFails(temp, Path.Combine(SharedModels.Get("stories260K-gguf"), "stories260K-f32.gguf"));
 
         Assert.Contains("GGUF", e.Message, StringComparison.Ordinal);
     }

@@ -1,3 +1,4 @@
+using SharedModels = Infera.Tests.TestModels;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -81,7 +82,7 @@ public sealed class HuggingFaceConversionTests
     public async Task ConvertHuggingFace_TinyRandomLlamaRebuiltFromGenAIModel_ReproducesGenAIGoldenIds()
     {
         using var temp = new TempDirectory();
-        string original = TestModels.Path("tiny-random-llama-fp16");
+        string original = SharedModels.Get("tiny-random-llama-fp16");
         string hf = temp.Combine("hf");
         Directory.CreateDirectory(hf);
         var model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(original, "model.onnx")));

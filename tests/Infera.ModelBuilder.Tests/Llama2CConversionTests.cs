@@ -1,3 +1,4 @@
+using SharedModels = Infera.Tests.TestModels;
 
 namespace Infera.ModelBuilder.Tests;
 
@@ -7,8 +8,8 @@ public sealed class Llama2CConversionFixture : IDisposable
 
     public Llama2CConversionFixture()
     {
-        Checkpoint = System.IO.Path.Combine(TestModels.Stories260K, "stories260K.bin");
-        Tokenizer = System.IO.Path.Combine(TestModels.Stories260K, "tok512.bin");
+        Checkpoint = System.IO.Path.Combine(SharedModels.Get(SharedModels.Stories260K), "stories260K.bin");
+        Tokenizer = System.IO.Path.Combine(SharedModels.Get(SharedModels.Stories260K), "tok512.bin");
         Float32 = _temp.Combine("fp32");
         Result = ModelConverter.ConvertLlama2CAsync(Checkpoint, Tokenizer, Float32).GetAwaiter().GetResult();
     }
@@ -43,7 +44,7 @@ public sealed class Llama2CConversionTests(Llama2CConversionFixture fixture) : I
     [Fact]
     public void GenerateGreedy_ConvertedStories260K_ReproducesLlama2CGoldenText()
     {
-        string golden = File.ReadAllText(Path.Combine(TestModels.Stories260K, "golden-once-upon-a-time.txt"));
+        string golden = File.ReadAllText(Path.Combine(SharedModels.Get(SharedModels.Stories260K), "golden-once-upon-a-time.txt"));
 
         // llama2.c's -n 256 counts positions including BOS: GenAI's max_length 257.
         var (_, text) = GenAI.GenerateGreedy(fixture.Float32, "Once upon a time", 257);
@@ -54,7 +55,7 @@ public sealed class Llama2CConversionTests(Llama2CConversionFixture fixture) : I
     [Fact]
     public void GenerateGreedy_ConvertedStories260KFromBos_ReproducesLlama2CGoldenText()
     {
-        string golden = File.ReadAllText(Path.Combine(TestModels.Stories260K, "golden-from-bos.txt"));
+        string golden = File.ReadAllText(Path.Combine(SharedModels.Get(SharedModels.Stories260K), "golden-from-bos.txt"));
 
         var (_, text) = GenAI.GenerateGreedy(fixture.Float32, string.Empty, 257);
 
@@ -79,7 +80,7 @@ public sealed class Llama2CConversionTests(Llama2CConversionFixture fixture) : I
     public void ConvertLlama2C_TokenizerJson_EqualsReferenceConversionVocabularyAndMerges()
     {
         using var ours = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(fixture.Float32, "tokenizer.json")));
-        using var theirs = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestModels.Stories260KOnnx, "tokenizer.json")));
+        using var theirs = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(SharedModels.Get(SharedModels.Stories260KOnnx), "tokenizer.json")));
 
         var ourModel = ours.RootElement.GetProperty("model");
         var theirModel = theirs.RootElement.GetProperty("model");

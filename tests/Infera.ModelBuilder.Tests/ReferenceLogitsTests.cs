@@ -1,3 +1,4 @@
+using SharedModels = Infera.Tests.TestModels;
 namespace Infera.ModelBuilder.Tests;
 
 public sealed class ReferenceLogitsTests(Llama2CConversionFixture fixture) : IClassFixture<Llama2CConversionFixture>
@@ -94,7 +95,7 @@ public sealed class ReferenceLogitsTests(Llama2CConversionFixture fixture) : ICl
         Assert.InRange(RelativeError(prompt[^1], expected[^1]), 0, 1e-4);
         Assert.All(prompt[..^1], row => Assert.All(row, v => Assert.Equal(0f, v)));
         Assert.InRange(MaxRelativeError(steps, expected), 0, 1e-4);
-        Assert.Equal(File.ReadAllText(Path.Combine(TestModels.Stories260K, "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
+        Assert.Equal(File.ReadAllText(Path.Combine(SharedModels.Get(SharedModels.Stories260K), "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
     }
 
     [Theory]
@@ -118,7 +119,7 @@ public sealed class ReferenceLogitsTests(Llama2CConversionFixture fixture) : ICl
         if (precision == ModelPrecision.Float32)
         {
             var (_, text) = GenAI.GenerateGreedy(folder, "Once upon a time", 257);
-            Assert.Equal(File.ReadAllText(Path.Combine(TestModels.Stories260K, "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
+            Assert.Equal(File.ReadAllText(Path.Combine(SharedModels.Get(SharedModels.Stories260K), "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
         }
     }
 
