@@ -12,12 +12,22 @@ namespace Infera;
 /// </remarks>
 internal sealed class GenerationWorkers : IDisposable
 {
+    [ThreadStatic]
+    private static bool t_isWorker;
+
     private readonly BlockingCollection<(Action Work, TaskCompletionSource Completion)> _queue = new();
     private readonly string _name;
     private int _threads;
     private int _idle;
 
     public GenerationWorkers(string name) => _name = name;
+
+    /// <summary>
+    /// Gets a value indicating whether the current thread is a generation worker. A reader's code can run on one: token
+    /// updates are handed over with synchronous continuations, so a reader without a synchronization context continues
+    /// on the worker that produced the token instead of waiting for a thread-pool thread.
+    /// </summary>
+    public static bool IsCurrentThreadWorker => t_isWorker;
 
     /// <summary>Creates the completion a loop reports to; register it before <see cref="Start"/> so that disposal can wait for it.</summary>
     public static TaskCompletionSource CreateCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,6 +64,7 @@ internal sealed class GenerationWorkers : IDisposable
 
     private void Loop()
     {
+        t_isWorker = true;
         foreach (var (work, completion) in _queue.GetConsumingEnumerable())
         {
             try

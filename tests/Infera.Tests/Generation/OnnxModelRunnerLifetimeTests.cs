@@ -138,6 +138,31 @@ public sealed class OnnxModelRunnerLifetimeTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() => runner.CollectAsync(new GenerationRequest("Hello")));
     }
 
+    [Fact]
+    public async Task Dispose_FromReaderCodeOnTheGenerationWorker_DoesNotDeadlockAndTheReaderGetsObjectDisposed()
+    {
+        var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KOnnx));
+        string? readerThread = null;
+
+        // Without a synchronization context the reader continues on the worker that produced the token; disposing
+        // synchronously there must not wait for that worker's own loop.
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var update in runner.GenerateAsync(new GenerationRequest("Once upon a time", new GenerationOptions { MaxNewTokens = 500, ContextOverflow = ContextOverflowPolicy.LimitNewTokens })).ConfigureAwait(false))
+            {
+                if (update.Index == 2)
+                {
+                    readerThread = Thread.CurrentThread.Name;
+                    runner.Dispose();
+                }
+            }
+        });
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => reading.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(" generation ", readerThread);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => runner.CollectAsync(new GenerationRequest("Hello")));
+    }
+
     private string CopyModel(string name)
     {
         var source = TestModels.Get(name);
