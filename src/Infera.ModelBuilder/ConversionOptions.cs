@@ -22,8 +22,8 @@ public sealed class ConversionOptions
     public int? AccuracyLevel { get; set; }
 
     /// <summary>
-    /// Gets or sets whether the graph computes the language-model head only at each sequence's last position (the logits of the
-    /// other prompt positions are zero). <see langword="null"/> means: only when the head is large (vocabulary × hidden size of at
+    /// Gets or sets whether the graph computes the language-model head only at each sequence's last position (every position
+    /// of a prompt then carries the last position's logits). <see langword="null"/> means: only when the head is large (vocabulary × hidden size of at
     /// least 4 Mi weights), where it saves about a third of prompt processing time.
     /// </summary>
     public bool? LastPositionLogitsOnly { get; set; }

@@ -102,7 +102,10 @@ public static class PerplexityEvaluator
         for (int p = 0; p < tokens.Length - 1; p++)
         {
             var row = values.AsSpan(p * vocab, vocab);
-            if (p == 0 && tokens.Length > 2 && IsZero(row))
+
+            // A graph that computes only the last position writes that position's logits to every position (Infera's
+            // builder) or leaves the others zero: score step by step instead.
+            if (p == 0 && tokens.Length > 2 && (IsZero(row) || row.SequenceEqual(values.AsSpan((tokens.Length - 1) * vocab, vocab))))
             {
                 return null;
             }

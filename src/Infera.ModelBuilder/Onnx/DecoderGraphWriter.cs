@@ -267,12 +267,13 @@ internal sealed partial class DecoderGraphWriter
         }
 
         // Only each row's last real position goes through the head: index = seqlens_k - past_length, clamped to the chunk.
-        // The other positions' logits stay zero (ONNX Runtime GenAI reads only the last position of a prompt).
+        // ONNX Runtime GenAI binds a [batch, sequence, vocabulary] output and reads each row's last position; the row's
+        // logits are broadcast over the sequence (one write of the output, no zero fill and copy), so every position
+        // of a row holds that row's last-position logits.
         string one = _graph.Int64Constant(false, 1);
         string zero = _graph.Int64Constant(false, 0);
         string inputShape = _graph.Node("Shape", "/lm_head/select/InputShape", ["input_ids"]);
         string sequence = _graph.Node("Gather", "/lm_head/select/SequenceLength", [inputShape, one], null, string.Empty, Int("axis", 0));
-        string batch = _graph.Node("Gather", "/lm_head/select/BatchSize", [inputShape, zero], null, string.Empty, Int("axis", 0));
         string maskShape = _graph.Node("Shape", "/lm_head/select/MaskShape", ["attention_mask"]);
         string total = _graph.Node("Gather", "/lm_head/select/TotalLength", [maskShape, one], null, string.Empty, Int("axis", 0));
         string past = _graph.Node("Sub", "/lm_head/select/PastLength", [total, sequence]);
@@ -285,16 +286,10 @@ internal sealed partial class DecoderGraphWriter
         string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize);
         Step();
 
-        string batchScalar = _graph.Node("Squeeze", "/lm_head/scatter/BatchScalar", [batch, zero]);
-        string rows = _graph.Node("Range", "/lm_head/scatter/Range", [_graph.Int64Constant(true, 0), batchScalar, _graph.Int64Constant(true, 1)]);
-        string rowColumn = _graph.Node("Unsqueeze", "/lm_head/scatter/RowColumn", [rows, one]);
-        string indices = _graph.Node("Concat", "/lm_head/scatter/Indices", [rowColumn, indexColumn], null, string.Empty, Int("axis", 1));
-        string shape = _graph.Node("Concat", "/lm_head/scatter/Shape", [batch, sequence, _graph.Int64Constant(false, c.VocabularySize)], null, string.Empty, Int("axis", 0));
-        var zeroValue = new TensorProto { DataType = (int)_ioType };
-        zeroValue.Dims.Add(1);
-        zeroValue.RawData = Google.Protobuf.ByteString.CopyFrom(new byte[_ioType == DataType.Float16 ? 2 : 4]);
-        string zeros = _graph.Node("ConstantOfShape", "/lm_head/scatter/Zeros", [shape], null, string.Empty, Tensor("value", zeroValue));
-        _graph.Node("ScatterND", "/lm_head/scatter/ScatterND", [zeros, indices, lastLogits], ["logits"]);
+        string rowLogits = _graph.Node("Unsqueeze", "/lm_head/broadcast/Unsqueeze", [lastLogits, one]);
+        string batch = _graph.Node("Gather", "/lm_head/broadcast/BatchSize", [inputShape, zero], null, string.Empty, Int("axis", 0));
+        string shape = _graph.Node("Concat", "/lm_head/broadcast/Shape", [batch, sequence, _graph.Int64Constant(false, c.VocabularySize)], null, string.Empty, Int("axis", 0));
+        _graph.Node("Expand", "/lm_head/broadcast/Expand", [rowLogits, shape], ["logits"]);
     }
 
     /// <summary>Writes a [out, in] linear layer as MatMul (float) or MatMulNBits (int4/int8) and returns its output.</summary>
