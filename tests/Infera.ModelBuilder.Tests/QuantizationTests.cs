@@ -41,6 +41,39 @@ public sealed class QuantizationTests(Llama2CConversionFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task PromptAccuracyLevel_Int4_PromptsUseItsLevelAndSingleStepsTheDecodeLevel()
+    {
+        async Task<string> Convert(string name, int accuracy, int? promptAccuracy)
+        {
+            string folder = fixture.Combine(name);
+            await ModelConverter.ConvertLlama2CAsync(fixture.Checkpoint, fixture.Tokenizer, folder, new ConversionOptions { Precision = ModelPrecision.Int4, AccuracyLevel = accuracy, PromptAccuracyLevel = promptAccuracy, Overwrite = true });
+            return folder;
+        }
+
+        string level0 = await Convert("int4-acc0", 0, null);
+        string level4 = await Convert("int4-acc4", 4, null);
+        string split = await Convert("int4-prompt0-step4", 4, 0);
+
+        var promptSplit = GenAI.PromptLogits(split, Story);
+        var stepSplit = GenAI.StepLogits(split, Story);
+
+        // Prompts go through the level-0 branch, single-token steps through the level-4 one: each equals the graph
+        // built at that level alone, and the two levels give different logits (int8 activations at level 4).
+        Assert.InRange(ReferenceLogitsTests.MaxRelativeError(promptSplit, GenAI.PromptLogits(level0, Story)), 0, 1e-6);
+        Assert.InRange(ReferenceLogitsTests.MaxRelativeError(stepSplit, GenAI.StepLogits(level4, Story)), 0, 1e-6);
+        Assert.True(ReferenceLogitsTests.MaxRelativeError(GenAI.PromptLogits(level4, Story), GenAI.PromptLogits(level0, Story)) > 1e-5);
+        var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(split, "model.onnx"))).Graph;
+        Assert.Equal((5 * 5) + 1, graph.Node.Count(n => n.OpType == "If")); // 5 layers × (qkv, o, gate, up, down) + the head
+    }
+
+    [Fact]
+    public void PromptAccuracyLevel_OutOfRange_IsRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new ConversionOptions { PromptAccuracyLevel = 5 }.Validate());
+        Assert.Contains("prompt accuracy level", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Perplexity_LastPositionOnlyGraph_EqualsAllPositionsGraph()
     {
         string folder = fixture.Combine("ppl-last");

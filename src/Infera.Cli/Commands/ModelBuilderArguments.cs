@@ -14,6 +14,8 @@ internal sealed class ModelBuilderArguments
 
     public Option<int?> AccuracyLevel { get; } = new("--accuracy-level") { Description = "MatMulNBits accuracy_level 0-4 (default: 4 for int4, 0 for int8)." };
 
+    public Option<int?> PromptAccuracyLevel { get; } = new("--prompt-accuracy-level") { Description = "MatMulNBits accuracy_level 0-4 for prompts (default: 0 for large int4 models at level 4, else the same as --accuracy-level)." };
+
     public Option<string> Graph { get; } = new("--graph") { Description = "Operators: fused (GroupQueryAttention, fastest) or standard (portable ONNX).", DefaultValueFactory = _ => "fused" };
 
     public Option<string> Logits { get; } = new("--logits") { Description = "Language-model head positions: auto, last (faster prompts) or all.", DefaultValueFactory = _ => "auto" };
@@ -32,6 +34,7 @@ internal sealed class ModelBuilderArguments
         command.Options.Add(Precision);
         command.Options.Add(BlockSize);
         command.Options.Add(AccuracyLevel);
+        command.Options.Add(PromptAccuracyLevel);
         command.Options.Add(Graph);
         command.Options.Add(Logits);
         command.Options.Add(Context);
@@ -47,6 +50,7 @@ internal sealed class ModelBuilderArguments
             Precision = ParsePrecision(result.GetValue(Precision)!),
             BlockSize = result.GetValue(BlockSize),
             AccuracyLevel = result.GetValue(AccuracyLevel),
+            PromptAccuracyLevel = result.GetValue(PromptAccuracyLevel),
             GraphStyle = result.GetValue(Graph)!.ToLowerInvariant() switch
             {
                 "fused" => GraphStyle.Fused,

@@ -12,6 +12,10 @@ internal sealed partial class DecoderGraphWriter
 {
     private const long LargeHeadThreshold = 1L << 22;
 
+    // Projections at least this large (hidden × intermediate weights) make prompts faster at accuracy_level 0 by more
+    // than the per-step cost of an If node; below it (stories260K) the If would cost more than it saves.
+    private const long LargeProjectionThreshold = 1L << 22;
+
     private readonly WeightSource _source;
     private readonly TransformerConfig _config;
     private readonly ConversionOptions _options;
@@ -60,6 +64,25 @@ internal sealed partial class DecoderGraphWriter
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
         }
         return (model, info);
+    }
+
+    private string? _isPromptStep;
+
+    /// <summary>The accuracy level of steps of more than one token: the option, or 0 for large int4 models decoded at level 4.</summary>
+    private int PromptAccuracyLevel(int accuracy) => _options.PromptAccuracyLevel
+        ?? (_options.Precision == ModelPrecision.Int4 && accuracy == 4 && (long)_config.HiddenSize * _config.IntermediateSize >= LargeProjectionThreshold ? 0 : accuracy);
+
+    /// <summary>A boolean scalar: whether this step processes more than one token.</summary>
+    private string IsPromptStep()
+    {
+        if (_isPromptStep is null)
+        {
+            string shape = _graph.Node("Shape", "/model/step/InputShape", ["input_ids"]);
+            string length = _graph.Node("Gather", "/model/step/SequenceLength", [shape, _graph.Int64Constant(true, 1)], null, string.Empty, Int("axis", 0));
+            _isPromptStep = _graph.Node("Greater", "/model/step/IsPrompt", [length, _graph.Int64Constant(true, 1)]);
+        }
+
+        return _isPromptStep;
     }
 
     private bool LastPositionOnly => _options.LastPositionLogitsOnly ?? ((long)_config.VocabularySize * _config.HiddenSize >= LargeHeadThreshold);
@@ -283,17 +306,30 @@ internal sealed partial class DecoderGraphWriter
         string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
         string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
-        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize);
+        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true);
         Step();
 
+        // The broadcast is a Mul by ones of shape [batch, sequence, 1] rather than an Expand: ONNX Runtime runs large
+        // element-wise operators on all intra-op threads, and writing the fresh output buffer is mostly page faults.
         string rowLogits = _graph.Node("Unsqueeze", "/lm_head/broadcast/Unsqueeze", [lastLogits, one]);
         string batch = _graph.Node("Gather", "/lm_head/broadcast/BatchSize", [inputShape, zero], null, string.Empty, Int("axis", 0));
-        string shape = _graph.Node("Concat", "/lm_head/broadcast/Shape", [batch, sequence, _graph.Int64Constant(false, c.VocabularySize)], null, string.Empty, Int("axis", 0));
-        _graph.Node("Expand", "/lm_head/broadcast/Expand", [rowLogits, shape], ["logits"]);
+        string shape = _graph.Node("Concat", "/lm_head/broadcast/Shape", [batch, sequence, one], null, string.Empty, Int("axis", 0));
+        var oneValue = new TensorProto { DataType = (int)_ioType };
+        oneValue.Dims.Add(1);
+        oneValue.RawData = Google.Protobuf.ByteString.CopyFrom(_ioType == DataType.Float16 ? BitConverter.GetBytes(BitConverter.HalfToUInt16Bits((Half)1f)) : BitConverter.GetBytes(1f));
+        string ones = _graph.Node("ConstantOfShape", "/lm_head/broadcast/Ones", [shape], null, string.Empty, Tensor("value", oneValue));
+        _graph.Node("Mul", "/lm_head/broadcast/Mul", [rowLogits, ones], ["logits"]);
     }
 
     /// <summary>Writes a [out, in] linear layer as MatMul (float) or MatMulNBits (int4/int8) and returns its output.</summary>
-    private string Linear(string name, string input, float[] weights, int outFeatures, int inFeatures, string? output = null)
+    /// <param name="name">The node name (…/MatMul).</param>
+    /// <param name="input">The input.</param>
+    /// <param name="weights">The weights, [out, in] row-major.</param>
+    /// <param name="outFeatures">The output size.</param>
+    /// <param name="inFeatures">The input size.</param>
+    /// <param name="output">The output name, or <see langword="null"/> for the default.</param>
+    /// <param name="onePositionPerRow">Whether the input has one position per sequence even in prompts (the last-position head): no prompt branch then.</param>
+    private string Linear(string name, string input, float[] weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false)
     {
         string[] outputs = [output ?? name + "/output_0"];
         switch (_options.Precision)
@@ -307,17 +343,35 @@ internal sealed partial class DecoderGraphWriter
                     string q = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, layout.BlocksPerRow, layout.BlobSize], packed.AsSpan());
                     string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [layout.ScaleCount], scales);
                     int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
-                    return _graph.Node(
-                        "MatMulNBits",
-                        name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal),
-                        [input, q, s],
-                        outputs,
-                        "com.microsoft",
-                        Int("K", inFeatures),
-                        Int("N", outFeatures),
-                        Int("accuracy_level", accuracy),
-                        Int("bits", bits),
-                        Int("block_size", blockSize));
+                    int promptAccuracy = onePositionPerRow ? accuracy : PromptAccuracyLevel(accuracy);
+                    string nodeName = name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal);
+                    NodeProto MatMulNBits(string matMulName, string output, int level)
+                    {
+                        var node = new NodeProto { OpType = "MatMulNBits", Name = matMulName, Domain = "com.microsoft" };
+                        node.Input.AddRange([input, q, s]);
+                        node.Output.Add(output);
+                        node.Attribute.AddRange([Int("K", inFeatures), Int("N", outFeatures), Int("accuracy_level", level), Int("bits", bits), Int("block_size", blockSize)]);
+                        return node;
+                    }
+
+                    if (promptAccuracy == accuracy)
+                    {
+                        _graph.Add(MatMulNBits(nodeName, outputs[0], accuracy));
+                        return outputs[0];
+                    }
+
+                    // Steps of more than one token (prompts) take the then-branch, single-token steps the else-branch:
+                    // the same weights through MatMulNBits at two accuracy levels.
+                    GraphProto Branch(string branch, int level)
+                    {
+                        string branchOutput = $"{nodeName}/{branch}/output_0";
+                        var graph = new GraphProto { Name = $"{nodeName}/{branch}" };
+                        graph.Node.Add(MatMulNBits($"{nodeName}/{branch}", branchOutput, level));
+                        graph.Output.Add(new ValueInfoProto { Name = branchOutput, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)_ioType } } });
+                        return graph;
+                    }
+
+                    return _graph.Node("If", nodeName + "/If", [IsPromptStep()], outputs, string.Empty, Subgraph("then_branch", Branch("prompt", promptAccuracy)), Subgraph("else_branch", Branch("step", accuracy)));
                 }
 
             default:

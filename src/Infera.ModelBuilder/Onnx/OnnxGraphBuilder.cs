@@ -61,6 +61,19 @@ internal sealed class OnnxGraphBuilder
         return node.Output[0];
     }
 
+    /// <summary>Adds a node built by the caller (for instance, one that is also the model of a subgraph's node).</summary>
+    public void Add(NodeProto node)
+    {
+        if (!_names.Add(node.Name))
+        {
+            throw new InvalidOperationException($"Duplicate node name {node.Name}.");
+        }
+
+        Graph.Node.Add(node);
+    }
+
+    public static AttributeProto Subgraph(string name, GraphProto value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = value };
+
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
