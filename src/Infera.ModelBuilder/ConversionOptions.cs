@@ -32,6 +32,14 @@ public sealed class ConversionOptions
     public int? PromptAccuracyLevel { get; set; }
 
     /// <summary>
+    /// Gets or sets whether int4 and int8 models store the token embedding table at their precision (read with
+    /// <c>GatherBlockQuantized</c>, same blocks as the projections) instead of float32: an int4 table is an eighth of the size.
+    /// <see langword="null"/> means: when the table is large (vocabulary × hidden size of at least 4 Mi weights). Needs a
+    /// hidden size that is a multiple of <see cref="BlockSize"/>; otherwise, and for the standard-operator graph, the table stays float32.
+    /// </summary>
+    public bool? QuantizeEmbeddings { get; set; }
+
+    /// <summary>
     /// Gets or sets whether the graph computes the language-model head only at each sequence's last position (every position
     /// of a prompt then carries the last position's logits). <see langword="null"/> means: only when the head is large (vocabulary × hidden size of at
     /// least 4 Mi weights), where it saves about a third of prompt processing time.

@@ -14,6 +14,8 @@ internal sealed class ModelBuilderArguments
 
     public Option<int?> AccuracyLevel { get; } = new("--accuracy-level") { Description = "MatMulNBits accuracy_level 0-4 (default: 4 for int4, 0 for int8)." };
 
+    public Option<bool?> QuantizeEmbeddings { get; } = new("--quantize-embeddings") { Description = "Store the embedding table at int4/int8 (true/false; default: for large tables)." };
+
     public Option<int?> PromptAccuracyLevel { get; } = new("--prompt-accuracy-level") { Description = "MatMulNBits accuracy_level 0-4 for prompts (default: 0 for large int4 models at level 4, else the same as --accuracy-level)." };
 
     public Option<string> Graph { get; } = new("--graph") { Description = "Operators: fused (GroupQueryAttention, fastest) or standard (portable ONNX).", DefaultValueFactory = _ => "fused" };
@@ -35,6 +37,7 @@ internal sealed class ModelBuilderArguments
         command.Options.Add(BlockSize);
         command.Options.Add(AccuracyLevel);
         command.Options.Add(PromptAccuracyLevel);
+        command.Options.Add(QuantizeEmbeddings);
         command.Options.Add(Graph);
         command.Options.Add(Logits);
         command.Options.Add(Context);
@@ -51,6 +54,7 @@ internal sealed class ModelBuilderArguments
             BlockSize = result.GetValue(BlockSize),
             AccuracyLevel = result.GetValue(AccuracyLevel),
             PromptAccuracyLevel = result.GetValue(PromptAccuracyLevel),
+            QuantizeEmbeddings = result.GetValue(QuantizeEmbeddings),
             GraphStyle = result.GetValue(Graph)!.ToLowerInvariant() switch
             {
                 "fused" => GraphStyle.Fused,

@@ -117,7 +117,7 @@ internal sealed partial class DecoderGraphWriter
 
         WriteRotaryCaches(c.ContextLength, _paddedHeadSize, _headSize);
 
-        string embedded = Embedding();
+        string embedded = Embedding(allowQuantized: true);
         string? residual = null;
         string normed = string.Empty;
         string? pendingSkip = null;
@@ -183,20 +183,53 @@ internal sealed partial class DecoderGraphWriter
         return (outputs[0], outputs[3]);
     }
 
-    private string Embedding()
+    private string Embedding(bool allowQuantized = false)
     {
         _embedding = _source.Read(WeightKind.Embedding, 0);
         CheckLength(_embedding, WeightKind.Embedding);
-        string name = "model.embed_tokens.weight";
-        WriteFloatTensor(name, [_config.VocabularySize, _config.HiddenSize], _embedding);
+        string output;
+        if (allowQuantized && QuantizedEmbeddings)
+        {
+            // Quantized like a MatMulNBits weight (symmetric blocks along the hidden size, default zero point), which
+            // is GatherBlockQuantized's layout for uint8 data: [vocabulary, hidden × bits / 8] with [vocabulary, blocks] scales.
+            var c = _config;
+            int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
+            var (packed, scales, layout) = WeightQuantizer.Quantize(_embedding, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
+            string data = _graph.Initializer("model.embed_tokens.weight_Q" + bits, DataType.Uint8, [c.VocabularySize, (long)c.HiddenSize * bits / 8], packed.AsSpan());
+            string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, layout.BlocksPerRow], scales);
+            output = _graph.Node(
+                "GatherBlockQuantized",
+                "/model/embed_tokens/GatherBlockQuantized",
+                [data, "input_ids", scaleName],
+                null,
+                "com.microsoft",
+                Int("bits", bits),
+                Int("block_size", _options.BlockSize),
+                Int("gather_axis", 0),
+                Int("quantize_axis", 1));
+        }
+        else
+        {
+            string name = "model.embed_tokens.weight";
+            WriteFloatTensor(name, [_config.VocabularySize, _config.HiddenSize], _embedding);
+            output = _graph.Node("Gather", "/model/embed_tokens/Gather", [name, "input_ids"], null, string.Empty, Int("axis", 0));
+        }
+
         if (!_config.TiedEmbeddings)
         {
             _embedding = null;
         }
 
         Step();
-        return _graph.Node("Gather", "/model/embed_tokens/Gather", [name, "input_ids"], null, string.Empty, Int("axis", 0));
+        return output;
     }
+
+    /// <summary>Whether the embedding table is stored quantized: the option, or by default large tables of int4/int8 models.</summary>
+    private bool QuantizedEmbeddings =>
+        _options.Precision is ModelPrecision.Int4 or ModelPrecision.Int8
+        && _ioType == DataType.Float
+        && _config.HiddenSize % _options.BlockSize == 0
+        && (_options.QuantizeEmbeddings ?? ((long)_config.VocabularySize * _config.HiddenSize >= LargeHeadThreshold));
 
     private string Norm(string name, WeightKind kind, int layer)
     {
