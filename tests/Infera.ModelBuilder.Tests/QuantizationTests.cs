@@ -86,6 +86,9 @@ public sealed class QuantizationTests(Llama2CConversionFixture fixture) : IClass
         var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(quantized, "model.onnx"))).Graph;
         Assert.Contains(graph.Node, n => n.OpType == "GatherBlockQuantized");
         Assert.DoesNotContain(graph.Initializer, t => t.Name == "model.embed_tokens.weight");
+        var gather = Assert.Single(graph.Node, n => n.OpType == "GatherBlockQuantized");
+        var head = Assert.Single(graph.Node, n => n.Name.StartsWith("/lm_head/MatMulNBits", StringComparison.Ordinal));
+        Assert.Equal(gather.Input[0], head.Input[1]); // the tied head reads the table's codes: one copy in the file
         Assert.True(FolderBytes(quantized) < FolderBytes(plain));
 
         static long FolderBytes(string folder) => Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);

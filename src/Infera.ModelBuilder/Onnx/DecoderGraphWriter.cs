@@ -68,6 +68,9 @@ internal sealed partial class DecoderGraphWriter
 
     private string? _isPromptStep;
 
+    // The quantized embedding table, when a tied head reads the same codes.
+    private QuantizedWeight? _tiedHead;
+
     /// <summary>The accuracy level of steps of more than one token: the option, or 0 for large int4 models decoded at level 4.</summary>
     private int PromptAccuracyLevel(int accuracy) => _options.PromptAccuracyLevel
         ?? (_options.Precision == ModelPrecision.Int4 && accuracy == 4 && (long)_config.HiddenSize * _config.IntermediateSize >= LargeProjectionThreshold ? 0 : accuracy);
@@ -192,21 +195,27 @@ internal sealed partial class DecoderGraphWriter
         {
             // Quantized like a MatMulNBits weight (symmetric blocks along the hidden size, default zero point), which
             // is GatherBlockQuantized's layout for uint8 data: [vocabulary, hidden × bits / 8] with [vocabulary, blocks] scales.
+            // The codes are written in MatMulNBits' [vocabulary, blocks, blob] shape (one block per blob along the last
+            // axis), so that a tied head's MatMulNBits reads the same initializer; the gathered [.., blocks, block]
+            // rows are reshaped to the hidden size.
             var c = _config;
-            int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
-            var (packed, scales, layout) = WeightQuantizer.Quantize(_embedding, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
-            string data = _graph.Initializer("model.embed_tokens.weight_Q" + bits, DataType.Uint8, [c.VocabularySize, (long)c.HiddenSize * bits / 8], packed.AsSpan());
-            string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, layout.BlocksPerRow], scales);
-            output = _graph.Node(
+            var quantized = Quantize(_embedding, c.VocabularySize, c.HiddenSize, "model.embed_tokens.weight");
+            string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, quantized.Layout.BlocksPerRow, 1], quantized.Scales);
+            string rows = _graph.Node(
                 "GatherBlockQuantized",
                 "/model/embed_tokens/GatherBlockQuantized",
-                [data, "input_ids", scaleName],
+                [quantized.Data, "input_ids", scaleName],
                 null,
                 "com.microsoft",
-                Int("bits", bits),
+                Int("bits", quantized.Layout.Bits),
                 Int("block_size", _options.BlockSize),
                 Int("gather_axis", 0),
-                Int("quantize_axis", 1));
+                Int("quantize_axis", 2));
+            output = _graph.Node("Reshape", "/model/embed_tokens/Reshape", [rows, _graph.Int64Constant(false, 0, 0, c.HiddenSize)]);
+            if (_config.TiedEmbeddings)
+            {
+                _tiedHead = quantized;
+            }
         }
         else
         {
@@ -317,7 +326,7 @@ internal sealed partial class DecoderGraphWriter
         _embedding = null;
         if (!lastOnly)
         {
-            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits");
+            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", quantized: _tiedHead);
             Step();
             return;
         }
@@ -339,7 +348,7 @@ internal sealed partial class DecoderGraphWriter
         string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
         string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
-        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true);
+        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, quantized: _tiedHead);
         Step();
 
         // The broadcast is a Mul by ones of shape [batch, sequence, 1] rather than an Expand: ONNX Runtime runs large
@@ -354,6 +363,15 @@ internal sealed partial class DecoderGraphWriter
         _graph.Node("Mul", "/lm_head/broadcast/Mul", [rowLogits, ones], ["logits"]);
     }
 
+    /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
+    private QuantizedWeight Quantize(float[] weights, int outFeatures, int inFeatures, string name)
+    {
+        int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
+        var (packed, scales, layout) = WeightQuantizer.Quantize(weights, outFeatures, inFeatures, bits, _options.BlockSize);
+        string data = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, layout.BlocksPerRow, layout.BlobSize], packed.AsSpan());
+        return new QuantizedWeight(data, scales, layout);
+    }
+
     /// <summary>Writes a [out, in] linear layer as MatMul (float) or MatMulNBits (int4/int8) and returns its output.</summary>
     /// <param name="name">The node name (…/MatMul).</param>
     /// <param name="input">The input.</param>
@@ -362,7 +380,8 @@ internal sealed partial class DecoderGraphWriter
     /// <param name="inFeatures">The input size.</param>
     /// <param name="output">The output name, or <see langword="null"/> for the default.</param>
     /// <param name="onePositionPerRow">Whether the input has one position per sequence even in prompts (the last-position head): no prompt branch then.</param>
-    private string Linear(string name, string input, float[] weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false)
+    /// <param name="quantized">The weights' codes already written (a tied head shares the embedding table's), or <see langword="null"/>.</param>
+    private string Linear(string name, string input, float[] weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedWeight? quantized = null)
     {
         string[] outputs = [output ?? name + "/output_0"];
         switch (_options.Precision)
@@ -370,11 +389,11 @@ internal sealed partial class DecoderGraphWriter
             case ModelPrecision.Int4:
             case ModelPrecision.Int8:
                 {
-                    int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
+                    var weight = quantized ?? Quantize(weights, outFeatures, inFeatures, name);
+                    int bits = weight.Layout.Bits;
                     int blockSize = _options.BlockSize;
-                    var (packed, scales, layout) = WeightQuantizer.Quantize(weights, outFeatures, inFeatures, bits, blockSize);
-                    string q = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, layout.BlocksPerRow, layout.BlobSize], packed.AsSpan());
-                    string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [layout.ScaleCount], scales);
+                    string q = weight.Data;
+                    string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales);
                     int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
                     int promptAccuracy = onePositionPerRow ? accuracy : PromptAccuracyLevel(accuracy);
                     string nodeName = name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal);
