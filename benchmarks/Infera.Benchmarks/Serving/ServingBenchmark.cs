@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
+using Infera.Cli.Load;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -61,7 +59,7 @@ public static class ServingBenchmark
             await LoadLevelAsync(http, model, 2, 8, maxTokens); // warm-up
         }
 
-        var samples = new Dictionary<(string Model, int Concurrency), List<Level>>();
+        var samples = new Dictionary<(string Model, int Concurrency), List<LoadLevel>>();
         for (var round = 0; round < rounds; round++)
         {
             foreach (var model in new[] { Batched, PerRequest })
@@ -70,7 +68,7 @@ public static class ServingBenchmark
                 {
                     var level = await LoadLevelAsync(http, model, concurrency, requests, maxTokens);
                     (samples.TryGetValue((model, concurrency), out var list) ? list : samples[(model, concurrency)] = []).Add(level);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1} {model,-11} c={concurrency}: {level.OutputTokensPerSecond,8:F0} tok/s, TTFT p50 {level.TtftP50,6:F2} ms, ITL p99 {level.ItlP99,6:F2} ms, TPOT p99 {level.TpotP99,6:F3} ms, errors {level.Errors}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1} {model,-11} c={concurrency}: {level.OutputTokensPerSecond,8:F0} tok/s, TTFT p50 {level.TimeToFirstTokenP50,6:F2} ms, ITL p99 {level.InterTokenP99,6:F2} ms, TPOT p99 {level.TimePerOutputTokenP99,6:F3} ms, errors {level.Errors}"));
                 }
             }
         }
@@ -81,7 +79,7 @@ public static class ServingBenchmark
         foreach (var ((model, concurrency), list) in samples)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {model} | {concurrency} | {Median(list, l => l.OutputTokensPerSecond):F0} | {Median(list, l => l.RequestsPerSecond):F1} | {Median(list, l => l.TtftP50):F2} | {Median(list, l => l.TtftP99):F2} | {Median(list, l => l.ItlP50):F2} | {Median(list, l => l.ItlP99):F2} | {Median(list, l => l.TpotP50):F3} | {Median(list, l => l.TpotP99):F3} | {list.Sum(l => l.Errors)} |"));
+                $"| {model} | {concurrency} | {Median(list, l => l.OutputTokensPerSecond):F0} | {Median(list, l => l.RequestsPerSecond):F1} | {Median(list, l => l.TimeToFirstTokenP50):F2} | {Median(list, l => l.TimeToFirstTokenP99):F2} | {Median(list, l => l.InterTokenP50):F2} | {Median(list, l => l.InterTokenP99):F2} | {Median(list, l => l.TimePerOutputTokenP50):F3} | {Median(list, l => l.TimePerOutputTokenP99):F3} | {list.Sum(l => l.Errors)} |"));
         }
 
         Console.WriteLine();
@@ -90,8 +88,8 @@ public static class ServingBenchmark
             var one = samples[(model, 1)];
             var eight = samples[(model, 8)];
             var throughput = one.Zip(eight, (a, b) => b.OutputTokensPerSecond / a.OutputTokensPerSecond).ToList();
-            var itl = one.Zip(eight, (a, b) => b.ItlP99 / a.ItlP99).ToList();
-            var tpot = one.Zip(eight, (a, b) => b.TpotP99 / a.TpotP99).ToList();
+            var itl = one.Zip(eight, (a, b) => b.InterTokenP99 / a.InterTokenP99).ToList();
+            var tpot = one.Zip(eight, (a, b) => b.TimePerOutputTokenP99 / a.TimePerOutputTokenP99).ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{model}: output tok/s c8/c1 per round [{string.Join(", ", throughput.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}] median {ModelBenchmarks.Median(throughput):F2}x; " +
                 $"ITL p99 c8/c1 median {ModelBenchmarks.Median(itl):F2}x; TPOT p99 c8/c1 median {ModelBenchmarks.Median(tpot):F2}x"));
@@ -118,34 +116,10 @@ public static class ServingBenchmark
         return 0;
     }
 
-    private static double Median(List<Level> levels, Func<Level, double> select) => ModelBenchmarks.Median(levels.Select(select));
+    private static double Median(List<LoadLevel> levels, Func<LoadLevel, double> select) => ModelBenchmarks.Median(levels.Select(select));
 
-    private static async Task<Level> LoadLevelAsync(HttpClient http, string model, int concurrency, int count, int maxTokens)
-    {
-        var results = new Result[count];
-        var next = -1;
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < count)
-            {
-                results[i] = await StreamAsync(http, model, Prompt(i), maxTokens);
-            }
-        })));
-        var seconds = clock.Elapsed.TotalSeconds;
-        var ok = results.Where(r => r.Error is null).ToArray();
-        return new Level(
-            ok.Sum(r => (long)r.OutputTokens) / seconds,
-            ok.Length / seconds,
-            Percentile(ok.Select(r => r.TtftMs), 50),
-            Percentile(ok.Select(r => r.TtftMs), 99),
-            Percentile(ok.SelectMany(r => r.GapsMs), 50),
-            Percentile(ok.SelectMany(r => r.GapsMs), 99),
-            Percentile(ok.Where(r => r.OutputTokens > 1).Select(r => r.TpotMs), 50),
-            Percentile(ok.Where(r => r.OutputTokens > 1).Select(r => r.TpotMs), 99),
-            count - ok.Length);
-    }
+    private static async Task<LoadLevel> LoadLevelAsync(HttpClient http, string model, int concurrency, int count, int maxTokens) =>
+        await CompletionLoad.RunLevelAsync(http, model, concurrency, count, Prompt, maxTokens, CancellationToken.None);
 
     /// <summary>Different prompts (rotated story words) so that requests do not all decode the same text.</summary>
     private static string Prompt(int i)
@@ -153,88 +127,6 @@ public static class ServingBenchmark
         var words = Story.Split(' ');
         var shift = i % words.Length;
         return string.Join(' ', words.Skip(shift).Concat(words.Take(shift)).Take(24));
-    }
-
-    private static async Task<Result> StreamAsync(HttpClient http, string model, string prompt, int maxTokens)
-    {
-        var body = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["model"] = model,
-            ["prompt"] = prompt,
-            ["max_tokens"] = maxTokens,
-            ["temperature"] = 0,
-            ["stream"] = true,
-            ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
-        });
-        var start = Stopwatch.GetTimestamp();
-        long first = 0, last = 0;
-        var gaps = new List<double>(maxTokens);
-        var outputTokens = 0;
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")) };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            if (!response.IsSuccessStatusCode)
-            {
-                return new Result(0, [], 0, 0, $"HTTP {(int)response.StatusCode}");
-            }
-
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                if (line.AsSpan(6).SequenceEqual("[DONE]"))
-                {
-                    break;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                using var chunk = JsonDocument.Parse(line.AsMemory(6));
-                if (chunk.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-                {
-                    outputTokens = usage.GetProperty("completion_tokens").GetInt32();
-                }
-
-                var choices = chunk.RootElement.GetProperty("choices");
-                if (choices.GetArrayLength() > 0 && choices[0].GetProperty("text").GetString() is { Length: > 0 })
-                {
-                    if (first == 0)
-                    {
-                        first = now;
-                    }
-                    else
-                    {
-                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
-                    }
-
-                    last = now;
-                }
-            }
-        }
-        catch (HttpRequestException ex)
-        {
-            return new Result(0, [], 0, 0, ex.Message);
-        }
-
-        var ttft = first == 0 ? 0 : Stopwatch.GetElapsedTime(start, first).TotalMilliseconds;
-        var tpot = outputTokens > 1 && last > first ? Stopwatch.GetElapsedTime(first, last).TotalMilliseconds / (outputTokens - 1) : 0;
-        return new Result(ttft, gaps, tpot, outputTokens, null);
-    }
-
-    private static double Percentile(IEnumerable<double> values, double percentile)
-    {
-        var sorted = values.Order().ToArray();
-        if (sorted.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        var rank = (int)Math.Ceiling(percentile / 100 * sorted.Length) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }
 
     private static string CpuName()
@@ -261,7 +153,4 @@ public static class ServingBenchmark
         }
     }
 
-    private sealed record Result(double TtftMs, List<double> GapsMs, double TpotMs, int OutputTokens, string? Error);
-
-    private sealed record Level(double OutputTokensPerSecond, double RequestsPerSecond, double TtftP50, double TtftP99, double ItlP50, double ItlP99, double TpotP50, double TpotP99, int Errors);
 }

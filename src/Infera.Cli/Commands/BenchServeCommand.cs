@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Infera.Cli.Load;
 
 namespace Infera.Cli.Commands;
 
@@ -54,7 +54,7 @@ internal static class BenchServeCommand
 
             // Warm up and calibrate: the prompt is story text cut to the word count that gives about the wanted tokens.
             var words = wantedPromptTokens;
-            var warm = await SendAsync(http, modelId, Prompt(0, words), max, ct).ConfigureAwait(false);
+            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct).ConfigureAwait(false);
             if (warm.Error is { } warmError)
             {
                 throw new InvalidOperationException("The warm-up request failed: " + warmError);
@@ -65,10 +65,10 @@ internal static class BenchServeCommand
                 words = Math.Max(1, (int)Math.Round(words * (double)wantedPromptTokens / warm.PromptTokens));
             }
 
-            var reports = new List<LevelReport>();
+            var reports = new List<LoadLevel>();
             foreach (var level in levels)
             {
-                reports.Add(await RunLevelAsync(http, modelId, level, count, words, max, ct).ConfigureAwait(false));
+                reports.Add(await CompletionLoad.RunLevelAsync(http, modelId, level, count, i => Prompt(i + 1, words), max, ct).ConfigureAwait(false));
                 if (!result.GetValue(json))
                 {
                     if (reports.Count == 1)
@@ -120,120 +120,6 @@ internal static class BenchServeCommand
         return command;
     }
 
-    private static async Task<LevelReport> RunLevelAsync(HttpClient http, string modelId, int concurrency, int count, int words, int maxTokens, CancellationToken cancellationToken)
-    {
-        var results = new RequestResult[count];
-        var next = -1;
-        var clock = Stopwatch.StartNew();
-        var clients = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < count)
-            {
-                results[i] = await SendAsync(http, modelId, Prompt(i + 1, words), maxTokens, cancellationToken).ConfigureAwait(false);
-            }
-        }, cancellationToken));
-        await Task.WhenAll(clients).ConfigureAwait(false);
-        var seconds = clock.Elapsed.TotalSeconds;
-
-        var ok = results.Where(r => r.Error is null).ToArray();
-        var outputTokens = ok.Sum(r => (long)r.OutputTokens);
-        return new LevelReport(
-            concurrency,
-            count,
-            count - ok.Length,
-            seconds,
-            ok.Length / seconds,
-            outputTokens / seconds,
-            ok.Length == 0 ? 0 : ok.Average(r => r.PromptTokens),
-            ok.Length == 0 ? 0 : ok.Average(r => r.OutputTokens),
-            Percentile(ok.Select(r => r.TimeToFirstTokenMs), 50),
-            Percentile(ok.Select(r => r.TimeToFirstTokenMs), 99),
-            Percentile(ok.SelectMany(r => r.InterTokenMs), 50),
-            Percentile(ok.SelectMany(r => r.InterTokenMs), 99),
-            results.FirstOrDefault(r => r.Error is not null).Error);
-    }
-
-    /// <summary>One streamed completion: TTFT to the first text chunk, then the gaps between text chunks (one token each).</summary>
-    private static async Task<RequestResult> SendAsync(HttpClient http, string modelId, string prompt, int maxTokens, CancellationToken cancellationToken)
-    {
-        var body = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["model"] = modelId,
-            ["prompt"] = prompt,
-            ["max_tokens"] = maxTokens,
-            ["temperature"] = 0,
-            ["stream"] = true,
-            ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
-        });
-        var start = Stopwatch.GetTimestamp();
-        var gaps = new List<double>(maxTokens);
-        double ttft = 0;
-        long last = 0;
-        int promptTokens = 0, outputTokens = 0;
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                return RequestResult.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
-            }
-
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
-            var done = false;
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-            {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var data = line.AsSpan(6);
-                if (data.SequenceEqual("[DONE]"))
-                {
-                    done = true;
-                    break;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                using var chunk = JsonDocument.Parse(line.AsMemory(6));
-                var root = chunk.RootElement;
-                if (root.TryGetProperty("error", out var error))
-                {
-                    return RequestResult.Failed(error.ToString());
-                }
-
-                if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-                {
-                    promptTokens = usage.GetProperty("prompt_tokens").GetInt32();
-                    outputTokens = usage.GetProperty("completion_tokens").GetInt32();
-                }
-
-                if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0
-                    && choices[0].TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 })
-                {
-                    if (last == 0)
-                    {
-                        ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
-                    }
-                    else
-                    {
-                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
-                    }
-
-                    last = now;
-                }
-            }
-
-            return done ? new RequestResult(ttft, gaps, promptTokens, outputTokens, null) : RequestResult.Failed("The stream ended without data: [DONE].");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return RequestResult.Failed(ex.Message);
-        }
-    }
-
     private static async Task<string> FirstModelAsync(HttpClient http, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync("/v1/models", cancellationToken).ConfigureAwait(false);
@@ -271,37 +157,4 @@ internal static class BenchServeCommand
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
-
-    private static double Percentile(IEnumerable<double> values, double percent)
-    {
-        var sorted = values.Order().ToArray();
-        if (sorted.Length == 0)
-        {
-            return 0;
-        }
-
-        // Nearest rank.
-        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
-        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
-    }
-
-    private readonly record struct RequestResult(double TimeToFirstTokenMs, List<double> InterTokenMs, int PromptTokens, int OutputTokens, string? Error)
-    {
-        public static RequestResult Failed(string error) => new(0, [], 0, 0, error);
-    }
-
-    private sealed record LevelReport(
-        int Concurrency,
-        int Requests,
-        int Errors,
-        double DurationSeconds,
-        double RequestsPerSecond,
-        double OutputTokensPerSecond,
-        double MeanPromptTokens,
-        double MeanOutputTokens,
-        double TimeToFirstTokenP50,
-        double TimeToFirstTokenP99,
-        double InterTokenP50,
-        double InterTokenP99,
-        string? FirstError);
 }

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Infera.Cli.Load;
+
+/// <summary>
+/// Closed-loop load on an OpenAI-compatible server, like vLLM's serving benchmark: clients stream <c>/v1/completions</c>
+/// one request after another and time each text chunk. Used by <c>infera bench serve</c> and the serving benchmark.
+/// </summary>
+internal static class CompletionLoad
+{
+    /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> clients; request <c>i</c> gets <paramref name="prompt"/>(i).</summary>
+    public static async Task<LoadLevel> RunLevelAsync(HttpClient http, string modelId, int concurrency, int count, Func<int, string> prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        var results = new StreamedCompletion[count];
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        var clients = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                results[i] = await SendAsync(http, modelId, prompt(i), maxTokens, cancellationToken).ConfigureAwait(false);
+            }
+        }, cancellationToken));
+        await Task.WhenAll(clients).ConfigureAwait(false);
+        var seconds = clock.Elapsed.TotalSeconds;
+
+        var ok = results.Where(r => r.Error is null).ToArray();
+        var several = ok.Where(r => r.OutputTokens > 1).ToArray();
+        return new LoadLevel(
+            concurrency,
+            count,
+            count - ok.Length,
+            seconds,
+            ok.Length / seconds,
+            ok.Sum(r => (long)r.OutputTokens) / seconds,
+            ok.Length == 0 ? 0 : ok.Average(r => r.PromptTokens),
+            ok.Length == 0 ? 0 : ok.Average(r => r.OutputTokens),
+            Percentile(ok.Select(r => r.TimeToFirstTokenMs), 50),
+            Percentile(ok.Select(r => r.TimeToFirstTokenMs), 99),
+            Percentile(ok.SelectMany(r => r.InterTokenMs), 50),
+            Percentile(ok.SelectMany(r => r.InterTokenMs), 99),
+            Percentile(several.Select(r => r.TimePerOutputTokenMs), 50),
+            Percentile(several.Select(r => r.TimePerOutputTokenMs), 99),
+            results.FirstOrDefault(r => r.Error is not null).Error);
+    }
+
+    /// <summary>One streamed completion: time to the first text chunk, then the gaps between text chunks (one token each).</summary>
+    public static async Task<StreamedCompletion> SendAsync(HttpClient http, string modelId, string prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["model"] = modelId,
+            ["prompt"] = prompt,
+            ["max_tokens"] = maxTokens,
+            ["temperature"] = 0,
+            ["stream"] = true,
+            ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
+        });
+        var start = Stopwatch.GetTimestamp();
+        var gaps = new List<double>(maxTokens);
+        double ttft = 0;
+        long last = 0;
+        int promptTokens = 0, outputTokens = 0;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return StreamedCompletion.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+            }
+
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            var done = false;
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var data = line.AsSpan(6);
+                if (data.SequenceEqual("[DONE]"))
+                {
+                    done = true;
+                    break;
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                using var chunk = JsonDocument.Parse(line.AsMemory(6));
+                var root = chunk.RootElement;
+                if (root.TryGetProperty("error", out var error))
+                {
+                    return StreamedCompletion.Failed(error.ToString());
+                }
+
+                if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                {
+                    promptTokens = usage.GetProperty("prompt_tokens").GetInt32();
+                    outputTokens = usage.GetProperty("completion_tokens").GetInt32();
+                }
+
+                if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0
+                    && choices[0].TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 })
+                {
+                    if (last == 0)
+                    {
+                        ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
+                    }
+                    else
+                    {
+                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
+                    }
+
+                    last = now;
+                }
+            }
+
+            return done ? new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null) : StreamedCompletion.Failed("The stream ended without data: [DONE].");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return StreamedCompletion.Failed(ex.Message);
+        }
+    }
+
+    /// <summary>The nearest-rank percentile; 0 for no values.</summary>
+    public static double Percentile(IEnumerable<double> values, double percent)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return 0;
+        }
+
+        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}
+
+/// <summary>One streamed completion's timings and usage, or its error.</summary>
+internal readonly record struct StreamedCompletion(double TimeToFirstTokenMs, List<double> InterTokenMs, int PromptTokens, int OutputTokens, string? Error)
+{
+    /// <summary>Gets the time per output token after the first: the text chunks' span over the tokens after the first.</summary>
+    public double TimePerOutputTokenMs => OutputTokens > 1 ? InterTokenMs.Sum() / (OutputTokens - 1) : 0;
+
+    public static StreamedCompletion Failed(string error) => new(0, [], 0, 0, error);
+}
+
+/// <summary>What one concurrency level measured (latencies in milliseconds).</summary>
+internal sealed record LoadLevel(
+    int Concurrency,
+    int Requests,
+    int Errors,
+    double DurationSeconds,
+    double RequestsPerSecond,
+    double OutputTokensPerSecond,
+    double MeanPromptTokens,
+    double MeanOutputTokens,
+    double TimeToFirstTokenP50,
+    double TimeToFirstTokenP99,
+    double InterTokenP50,
+    double InterTokenP99,
+    double TimePerOutputTokenP50,
+    double TimePerOutputTokenP99,
+    string? FirstError);
