@@ -84,21 +84,7 @@ internal static class Int4Checks
             foreach (var symmetric in new[] { true, false })
             {
                 var layout = new MatMulNBitsLayout(4, 1000, 4, blockSize);
-                var weights = TestData.Normal(layout.WeightCount, (ulong)blockSize, 0.1f);
-                var packed = new byte[layout.PackedLength];
-                var scales = new float[layout.ScaleCount];
-                var zeroPoints = symmetric ? [] : new byte[layout.ZeroPointLength];
-                if (symmetric)
-                {
-                    Int4Quantizer.QuantizeSymmetric(weights, layout, packed, scales);
-                }
-                else
-                {
-                    Int4Quantizer.Quantize(weights, layout, packed, scales, zeroPoints);
-                }
-
-                var restored = new float[layout.WeightCount];
-                Int4Quantizer.Dequantize(packed, scales, zeroPoints, layout, restored);
+                var (packed, scales, zeroPoints, restored) = RoundTrip(TestData.Normal(layout.WeightCount, (ulong)blockSize, 0.1f), layout, symmetric);
                 bytes.AddRange(packed);
                 bytes.AddRange(zeroPoints);
                 bytes.AddRange(scales.SelectMany(BitConverter.GetBytes));
@@ -107,5 +93,25 @@ internal static class Int4Checks
         }
 
         return IsaDigests.Hash(bytes.ToArray());
+    }
+
+    /// <summary>Quantizes (symmetrically, or with zero points) and dequantizes back.</summary>
+    public static (byte[] Packed, float[] Scales, byte[] ZeroPoints, float[] Restored) RoundTrip(float[] weights, MatMulNBitsLayout layout, bool symmetric)
+    {
+        var packed = new byte[layout.PackedLength];
+        var scales = new float[layout.ScaleCount];
+        var zeroPoints = symmetric ? [] : new byte[layout.ZeroPointLength];
+        if (symmetric)
+        {
+            Int4Quantizer.QuantizeSymmetric(weights, layout, packed, scales);
+        }
+        else
+        {
+            Int4Quantizer.Quantize(weights, layout, packed, scales, zeroPoints);
+        }
+
+        var restored = new float[layout.WeightCount];
+        Int4Quantizer.Dequantize(packed, scales, zeroPoints, layout, restored);
+        return (packed, scales, zeroPoints, restored);
     }
 }

@@ -92,20 +92,7 @@ public sealed class Int4QuantizerTests
         {
             var layout = new MatMulNBitsLayout(n, k, 4, blockSize);
             var weights = TestData.Normal(layout.WeightCount, (ulong)(n * 1000 + k), magnitude);
-            var packed = new byte[layout.PackedLength];
-            var scales = new float[layout.ScaleCount];
-            var zeroPoints = symmetric ? [] : new byte[layout.ZeroPointLength];
-            if (symmetric)
-            {
-                Int4Quantizer.QuantizeSymmetric(weights, layout, packed, scales);
-            }
-            else
-            {
-                Int4Quantizer.Quantize(weights, layout, packed, scales, zeroPoints);
-            }
-
-            var restored = new float[weights.Length];
-            Int4Quantizer.Dequantize(packed, scales, zeroPoints, layout, restored);
+            var (_, scales, _, restored) = Int4Checks.RoundTrip(weights, layout, symmetric);
             for (var i = 0; i < weights.Length; i++)
             {
                 var scale = Math.Abs(scales[((i / k) * layout.BlocksPerRow) + ((i % k) / blockSize)]);
