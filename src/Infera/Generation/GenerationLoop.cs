@@ -15,59 +15,25 @@ internal sealed class GenerationLoop(
     CancellationToken callerToken,
     CancellationToken disposeToken)
 {
-    // Set once Prepare has created the generator (or failed). The worker spins on it briefly before blocking: the
-    // caller prepares while the worker wakes, so the wake-up does not add to the time to first token.
-    private readonly ManualResetEventSlim _prepared = new(initialState: false, spinCount: 2047);
-    private GeneratorParams? _generatorParams;
-    private Generator? _generator;
-    private ITokenStreamDecoder? _decoder;
-    private Exception? _prepareError;
-
-    /// <summary>
-    /// Creates the generator and the stream decoder (no model step). Called on the requesting thread right after the
-    /// loop was handed to a worker, so that this setup overlaps the worker's wake-up. Errors are reported by <see cref="Run"/>.
-    /// </summary>
-    public void Prepare()
-    {
-        try
-        {
-            stopToken.ThrowIfCancellationRequested();
-            _generatorParams = new GeneratorParams(model);
-            ConfigureSearch(_generatorParams);
-            _generator = CreateGenerator(_generatorParams);
-            _decoder = tokenizer.CreateStreamDecoder();
-        }
-        catch (Exception ex)
-        {
-            _prepareError = ex;
-        }
-        finally
-        {
-            _prepared.Set();
-        }
-    }
-
-    /// <summary>Runs the loop on the worker thread, after <see cref="Prepare"/>; completes the channel, with the error if any.</summary>
     public void Run()
     {
-        _prepared.Wait();
         try
         {
-            if (_prepareError is { } error)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-            }
-
             stopToken.ThrowIfCancellationRequested();
-            _generator!.AppendTokens(plan.PromptTokens);
+            using var generatorParams = new GeneratorParams(model);
+            ConfigureSearch(generatorParams);
+            using var generator = CreateGenerator(generatorParams);
+            using var decoder = tokenizer.CreateStreamDecoder();
+            stopToken.ThrowIfCancellationRequested();
+            generator.AppendTokens(plan.PromptTokens);
 
             if (plan.UseInferaSampler)
             {
-                RunWithInferaSampler(_generator, _decoder!);
+                RunWithInferaSampler(generator, decoder);
             }
             else
             {
-                RunWithNativeSearch(_generator, _decoder!);
+                RunWithNativeSearch(generator, decoder);
             }
 
             writer.TryComplete();
@@ -85,13 +51,6 @@ internal sealed class GenerationLoop(
         catch (Exception ex)
         {
             writer.TryComplete(ex);
-        }
-        finally
-        {
-            _decoder?.Dispose();
-            _generator?.Dispose();
-            _generatorParams?.Dispose();
-            _prepared.Dispose();
         }
     }
 

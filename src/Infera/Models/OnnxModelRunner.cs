@@ -287,7 +287,6 @@ public sealed class OnnxModelRunner : IModelRunner
         var worker = completion.Task;
         _activeLoops[id] = worker;
         _workers.Start(loop.Run, completion);
-        loop.Prepare();
         try
         {
             await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
