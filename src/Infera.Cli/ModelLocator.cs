@@ -15,9 +15,9 @@ internal static class ModelLocator
         return path;
     }
 
-    public static OnnxModelRunnerOptions RunnerOptions(string? provider)
+    public static OnnxModelRunnerOptions RunnerOptions(string? provider, int? threads)
     {
-        var options = new OnnxModelRunnerOptions();
+        var options = new OnnxModelRunnerOptions { IntraOpThreads = threads };
         if (!string.IsNullOrWhiteSpace(provider))
         {
             options.ExecutionProvider = ExecutionProviders.Create(provider);
@@ -25,4 +25,8 @@ internal static class ModelLocator
 
         return options;
     }
+
+    /// <summary>The thread count for statistics: a number, or ONNX Runtime's own default.</summary>
+    public static string Threads(ModelMetadata metadata) =>
+        metadata.IntraOpThreads is int n ? (n == 1 ? "1 thread" : $"{n} threads") : "ONNX Runtime's default threads";
 }

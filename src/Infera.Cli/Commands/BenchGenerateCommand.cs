@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Infera.Cli.Bench;
 
 namespace Infera.Cli.Commands;
 
@@ -12,10 +13,12 @@ internal static class BenchGenerateCommand
         var arguments = new GenerationArguments();
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt.", DefaultValueFactory = _ => "Once upon a time" };
         var runs = new Option<int>("--runs", "-r") { Description = "Measured runs after one warm-up.", DefaultValueFactory = _ => 5 };
+        var baseline = new Option<bool>("--baseline") { Description = "Also time a plain ONNX Runtime GenAI loop (the same folder with GenAI's own settings, greedy, decoding text), alternating with Infera's runs, and print the ratio." };
         var command = new Command("generate", "Time greedy generation: medians of time to first token, prefill and decode tokens/s over R runs after a warm-up.");
         command.Options.Add(prompt);
         arguments.AddTo(command, sampling: false);
         command.Options.Add(runs);
+        command.Options.Add(baseline);
 
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
@@ -28,23 +31,38 @@ internal static class BenchGenerateCommand
             var options = new GenerationOptions { Temperature = 0, MaxNewTokens = result.GetValue(arguments.MaxTokens) ?? 128 };
             options.Validate();
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), null, ct).ConfigureAwait(false);
+            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, arguments.RunnerOptions(result), null, ct).ConfigureAwait(false);
             var text = result.GetValue(prompt)!;
 
+            using var peer = result.GetValue(baseline) ? new GenAIBaselineLoop(modelPath) : null;
+            var peerRuns = new List<(double TimeToFirstTokenMs, double DecodeTokensPerSecond, int Tokens)>();
             await GenerationRun.ExecuteAsync(runner, text, options, [], null, ct).ConfigureAwait(false);
+            peer?.Run(text, options.MaxNewTokens!.Value);
             var measured = new List<GenerationRun>();
             for (var i = 0; i < count; i++)
             {
+                // Alternate which goes first: the one that runs right after the other finds its weights cold in the caches.
+                if (peer is not null && i % 2 == 1)
+                {
+                    peerRuns.Add(peer.Run(text, options.MaxNewTokens!.Value));
+                }
+
                 measured.Add(await GenerationRun.ExecuteAsync(runner, text, options, [], null, ct).ConfigureAwait(false));
+                if (peer is not null && i % 2 == 0)
+                {
+                    peerRuns.Add(peer.Run(text, options.MaxNewTokens!.Value));
+                }
             }
 
             var ttft = Median(measured.Select(r => r.TimeToFirstTokenMs));
             var prefill = Median(measured.Select(r => r.PrefillTokensPerSecond));
             var decode = Median(measured.Select(r => r.DecodeTokensPerSecond));
             var tokens = Median(measured.Select(r => (double)r.CompletionTokens));
+            var peerTtft = Median(peerRuns.Select(r => r.TimeToFirstTokenMs));
+            var peerDecode = Median(peerRuns.Select(r => r.DecodeTokensPerSecond));
             if (result.GetValue(arguments.Json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object>
+                var document = new Dictionary<string, object>
                 {
                     ["timeToFirstTokenMs"] = Math.Round(ttft, 3),
                     ["prefillTokensPerSecond"] = Math.Round(prefill, 1),
@@ -53,13 +71,30 @@ internal static class BenchGenerateCommand
                     ["promptTokens"] = measured[0].PromptTokens,
                     ["runs"] = count,
                     ["model"] = runner.Metadata.ModelId,
-                })).ConfigureAwait(false);
+                    ["threads"] = runner.Metadata.IntraOpThreads ?? 0,
+                    ["threadsReason"] = runner.IntraOpThreadsReason,
+                };
+                if (peer is not null)
+                {
+                    document["baselineTimeToFirstTokenMs"] = Math.Round(peerTtft, 3);
+                    document["baselineDecodeTokensPerSecond"] = Math.Round(peerDecode, 1);
+                    document["baselineCompletionTokens"] = (int)Median(peerRuns.Select(r => (double)r.Tokens));
+                    document["decodeRatio"] = Math.Round(decode / peerDecode, 3);
+                }
+
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(document)).ConfigureAwait(false);
             }
             else
             {
                 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"model: {runner.Metadata.ModelId} ({runner.Metadata.ExecutionProvider}, {runner.Metadata.IntraOpThreads} threads), prompt tokens: {measured[0].PromptTokens}, generated tokens: {tokens}, runs: {count}\n" +
+                    $"model: {runner.Metadata.ModelId} ({runner.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}: {runner.IntraOpThreadsReason}), prompt tokens: {measured[0].PromptTokens}, generated tokens: {tokens}, runs: {count}\n" +
                     $"time to first token (median): {ttft:F2} ms\nprefill (median): {prefill:F1} tokens/s\ndecode (median): {decode:F1} tokens/s")).ConfigureAwait(false);
+                if (peer is not null)
+                {
+                    await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"baseline, a plain ONNX Runtime GenAI loop with GenAI's own settings (alternating runs): time to first token {peerTtft:F2} ms, decode {peerDecode:F1} tokens/s\n" +
+                        $"infera / baseline: decode {decode / peerDecode:F3}x, time to first token {ttft / peerTtft:F3}x")).ConfigureAwait(false);
+                }
             }
 
             return 0;

@@ -17,7 +17,7 @@ internal static class ChatCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            using var client = await InferaChatClient.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), cancellationToken: ct).ConfigureAwait(false);
+            using var client = await InferaChatClient.LoadAsync(modelPath, arguments.RunnerOptions(result), cancellationToken: ct).ConfigureAwait(false);
             var generation = arguments.ToOptions(result);
             var options = new ChatOptions
             {

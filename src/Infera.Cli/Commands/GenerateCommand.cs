@@ -40,7 +40,7 @@ internal static class GenerateCommand
             options.Validate();
             var json = result.GetValue(arguments.Json);
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), null, ct).ConfigureAwait(false);
+            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, arguments.RunnerOptions(result), null, ct).ConfigureAwait(false);
 
             var stdout = Console.Out;
             var run = await GenerationRun.ExecuteAsync(
@@ -81,7 +81,7 @@ internal static class GenerateCommand
             {
                 await stdout.WriteLineAsync().ConfigureAwait(false);
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"prompt tokens: {run.PromptTokens}, generated tokens: {run.CompletionTokens}, finish: {(run.FinishReason == GenerationFinishReason.Length ? "length" : "stop")}, time to first token: {run.TimeToFirstTokenMs:F1} ms, decode: {run.DecodeTokensPerSecond:F1} tokens/s ({runner.Metadata.ExecutionProvider}, {runner.Metadata.IntraOpThreads} threads)")).ConfigureAwait(false);
+                    $"prompt tokens: {run.PromptTokens}, generated tokens: {run.CompletionTokens}, finish: {(run.FinishReason == GenerationFinishReason.Length ? "length" : "stop")}, time to first token: {run.TimeToFirstTokenMs:F1} ms, decode: {run.DecodeTokensPerSecond:F1} tokens/s ({runner.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)})")).ConfigureAwait(false);
             }
 
             return 0;

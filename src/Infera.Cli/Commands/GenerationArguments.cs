@@ -21,6 +21,8 @@ internal sealed class GenerationArguments
 
     public Option<string?> Provider { get; } = new("--provider") { Description = "Execution provider: cpu, cuda, directml or coreml. Default: cpu." };
 
+    public Option<int?> Threads { get; } = new("--threads") { Description = "Threads one CPU operator may use. Default: the model's genai_config.json setting, else 1 for small models and every processor for large ones." };
+
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON object on stdout instead of streaming text." };
 
     public void AddTo(Command command, bool sampling = true)
@@ -37,8 +39,11 @@ internal sealed class GenerationArguments
         }
 
         command.Options.Add(Provider);
+        command.Options.Add(Threads);
         command.Options.Add(Json);
     }
+
+    public OnnxModelRunnerOptions RunnerOptions(ParseResult result) => ModelLocator.RunnerOptions(result.GetValue(Provider), result.GetValue(Threads));
 
     public GenerationOptions ToOptions(ParseResult result) => new()
     {

@@ -28,7 +28,7 @@ internal static class ServeCommand
         var provider = new Option<string?>("--provider") { Description = "Execution provider: cpu, cuda, directml or coreml. Default: cpu." };
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
-        var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use; default: every processor. Small models batch faster with 1." };
+        var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use. Default: the model's genai_config.json setting, else 1 for small models and the processors shared among the Engines for large ones." };
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics.");
         foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads })
         {
@@ -49,11 +49,10 @@ internal static class ServeCommand
                 throw new ArgumentException($"--host must be an IP address or localhost; it was '{hostName}'.");
             }
 
-            var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider));
+            var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider), result.GetValue(threads));
             runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency) ?? runnerOptions.MaxConcurrentRequests;
             runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
             runnerOptions.ContextLength = result.GetValue(context);
-            runnerOptions.IntraOpThreads = result.GetValue(threads);
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
             var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
 
@@ -96,7 +95,7 @@ internal static class ServeCommand
                 registry.TryGetRunner(id, out var runner);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, context {runner.Metadata.ContextLength}, up to {runnerOptions.MaxConcurrentRequests} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
+                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {runnerOptions.MaxConcurrentRequests} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally

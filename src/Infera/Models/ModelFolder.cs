@@ -163,6 +163,42 @@ internal sealed class ModelFolder
         }
     }
 
+    /// <summary>
+    /// Reads <c>model.decoder.session_options.intra_op_num_threads</c> from genai_config.json: the thread count the model
+    /// folder asks for (written, for example, by the converter's <c>--threads</c>), or <see langword="null"/> when it sets none.
+    /// </summary>
+    public int? ReadIntraOpThreads()
+    {
+        if (Config.GetProperty("model").TryGetProperty("decoder", out var decoder)
+            && decoder.ValueKind == JsonValueKind.Object
+            && decoder.TryGetProperty("session_options", out var session)
+            && session.ValueKind == JsonValueKind.Object
+            && session.TryGetProperty("intra_op_num_threads", out var threads))
+        {
+            return threads.ValueKind == JsonValueKind.Number && threads.TryGetInt32(out var n) && n >= 0
+                ? n
+                : throw Fail(Path, $"genai_config.json in '{Path}' has an intra_op_num_threads that is not a non-negative integer: {threads.GetRawText()}.");
+        }
+
+        return null;
+    }
+
+    /// <summary>Gets the bytes of the model's graph and weight files (the ONNX files and their external data), a measure of the work per token.</summary>
+    public long WeightBytes()
+    {
+        long total = 0;
+        foreach (var file in new DirectoryInfo(Path).EnumerateFiles())
+        {
+            var name = file.Name;
+            if (name.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".onnx.data", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".onnx_data", StringComparison.OrdinalIgnoreCase))
+            {
+                total += file.Length;
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Finds which attention operator the decoder graph uses by scanning the graph file for operator names.</summary>
     public string? DetectAttentionOperator()
     {

@@ -44,7 +44,7 @@ public sealed class OnnxModelRunner : IModelRunner
     private long _nextRequestId;
     private int _disposed;
 
-    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, EngineScheduler? scheduler, string schedulingReason)
+    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, EngineScheduler? scheduler, string schedulingReason, string threadsReason)
     {
         _model = model;
         _tokenizer = tokenizer;
@@ -55,6 +55,7 @@ public sealed class OnnxModelRunner : IModelRunner
         _scheduler = scheduler;
         _workers = new GenerationWorkers(metadata.ModelId);
         SchedulingModeReason = schedulingReason;
+        IntraOpThreadsReason = threadsReason;
         GenerationInstrumentation.Register(this);
     }
 
@@ -75,6 +76,13 @@ public sealed class OnnxModelRunner : IModelRunner
 
     /// <summary>Gets why the runner chose its <see cref="SchedulingMode"/>, in words (also logged when the model loads).</summary>
     public string SchedulingModeReason { get; }
+
+    /// <summary>
+    /// Gets why the runner uses <see cref="ModelMetadata.IntraOpThreads"/> threads per operator, in words: set by the app,
+    /// by the model's <c>genai_config.json</c>, or chosen for the model's size and the machine (see
+    /// <see cref="OnnxModelRunnerOptions.IntraOpThreads"/>).
+    /// </summary>
+    public string IntraOpThreadsReason { get; }
 
     /// <summary>Gets the number of requests advanced together by the current Engine steps, or the generators running in per-request mode.</summary>
     internal int BatchSize => _scheduler?.ActiveRows ?? _gate.Running;
@@ -127,7 +135,12 @@ public sealed class OnnxModelRunner : IModelRunner
 
         progress?.Report(new ModelLoadProgress("Checking the execution provider", 0.1));
         var provider = ChooseProvider(options);
-        var threads = options.IntraOpThreads ?? Environment.ProcessorCount;
+        var threads = IntraOpThreadPolicy.Choose(
+            options.IntraOpThreads,
+            folder.ReadIntraOpThreads(),
+            folder.WeightBytes(),
+            Environment.ProcessorCount,
+            IntraOpThreadPolicy.ForeseeEngines(options, attention));
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
@@ -136,7 +149,11 @@ public sealed class OnnxModelRunner : IModelRunner
             using (var config = new Config(folder.Path))
             {
                 provider.Configure(new ExecutionProviderConfiguration(config));
-                config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + threads.ToString(CultureInfo.InvariantCulture) + "}}}}");
+                if (threads is { Overlay: true, Threads: int count })
+                {
+                    config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + count.ToString(CultureInfo.InvariantCulture) + "}}}}");
+                }
+
                 model = new Model(config);
             }
 
@@ -159,13 +176,18 @@ public sealed class OnnxModelRunner : IModelRunner
                 EosTokenIds = eos,
                 PadTokenId = pad,
                 ExecutionProvider = provider.Name,
-                IntraOpThreads = threads,
+                IntraOpThreads = threads.Threads,
                 AttentionOperator = attention,
             };
+            SchedulingLog.Threads(
+                (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance,
+                metadata.ModelId,
+                threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
+                threads.Reason);
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
             var (scheduler, reason) = CreateScheduler(model, metadata, options);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
-            return new OnnxModelRunner(model, tokenizer, metadata, options, scheduler, reason);
+            return new OnnxModelRunner(model, tokenizer, metadata, options, scheduler, reason, threads.Reason);
         }
         catch (Exception ex) when (ex is OnnxRuntimeGenAIException)
         {

@@ -15,9 +15,12 @@ public sealed class OnnxModelRunnerOptions
     public IList<ExecutionProvider> FallbackExecutionProviders { get; } = [];
 
     /// <summary>
-    /// Gets or sets the number of threads one CPU operator may use. <see langword="null"/> (the default) uses every
-    /// processor the process may run on (<see cref="Environment.ProcessorCount"/>), since ONNX Runtime GenAI otherwise
-    /// runs a model on one core.
+    /// Gets or sets the number of threads one CPU operator may use (ONNX Runtime's <c>intra_op_num_threads</c>).
+    /// <see langword="null"/> (the default) lets the model folder's <c>genai_config.json</c> session options decide when
+    /// they set it; otherwise Infera chooses at load time: one thread for small models (under 32 MiB of model files,
+    /// whose operators are too small to share out), every processor (<see cref="Environment.ProcessorCount"/>) for
+    /// larger ones, shared among the Engines when requests are batched. <see cref="OnnxModelRunner.IntraOpThreadsReason"/>
+    /// says which rule applied.
     /// </summary>
     public int? IntraOpThreads { get; set; }
 

@@ -10,4 +10,7 @@ internal static partial class SchedulingLog
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Model {ModelId}: one generator per request, no batching: {Reason}")]
     public static partial void PerRequest(ILogger logger, string modelId, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Model {ModelId}: {Threads} thread(s) per CPU operator: {Reason}.")]
+    public static partial void Threads(ILogger logger, string modelId, string threads, string reason);
 }

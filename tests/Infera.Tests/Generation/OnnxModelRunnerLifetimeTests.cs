@@ -85,6 +85,48 @@ public sealed class OnnxModelRunnerLifetimeTests : IDisposable
     }
 
     [Fact]
+    public async Task LoadAsync_SmallModelWithoutThreadSetting_UsesOneThread()
+    {
+        await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KOnnx));
+
+        Assert.Equal(1, runner.Metadata.IntraOpThreads);
+        Assert.Contains("small model", runner.IntraOpThreadsReason);
+    }
+
+    [Fact]
+    public async Task LoadAsync_ModelConfigSetsThreads_ModelConfigWins()
+    {
+        var folder = CopyModel(TestModels.Stories260KOnnx);
+        var path = Path.Combine(folder, "genai_config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!;
+        config["model"]!["decoder"]!["session_options"]!["intra_op_num_threads"] = 3;
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+
+        await using (var runner = await OnnxModelRunner.LoadAsync(folder))
+        {
+            Assert.Equal(3, runner.Metadata.IntraOpThreads);
+            Assert.Contains("genai_config.json", runner.IntraOpThreadsReason);
+        }
+
+        await using var overridden = await OnnxModelRunner.LoadAsync(folder, new OnnxModelRunnerOptions { IntraOpThreads = 2 });
+        Assert.Equal(2, overridden.Metadata.IntraOpThreads);
+    }
+
+    [Fact]
+    public async Task LoadAsync_ModelConfigThreadsNotANumber_ThrowsModelLoadException()
+    {
+        var folder = CopyModel(TestModels.Stories260KOnnx);
+        var path = Path.Combine(folder, "genai_config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!;
+        config["model"]!["decoder"]!["session_options"]!["intra_op_num_threads"] = "many";
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+
+        var ex = await Assert.ThrowsAsync<ModelLoadException>(() => OnnxModelRunner.LoadAsync(folder));
+
+        Assert.Contains("intra_op_num_threads", ex.Message);
+    }
+
+    [Fact]
     public async Task LoadAsync_Cancelled_Throws()
     {
         using var cts = new CancellationTokenSource();

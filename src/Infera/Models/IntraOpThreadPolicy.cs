@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace Infera;
+
+/// <summary>
+/// Chooses how many threads one CPU operator may use (ONNX Runtime's <c>intra_op_num_threads</c>) when a model loads.
+/// </summary>
+/// <remarks>
+/// In order: the app's <see cref="OnnxModelRunnerOptions.IntraOpThreads"/>; the model folder's own
+/// <c>genai_config.json</c> session options (for example written by the converter's <c>--threads</c>); otherwise a
+/// default from the model's size and the machine. A decode step of a small model is hundreds of tiny operators: handing
+/// each to a second thread and waiting for it costs more than the work it takes over (stories260K decodes 1.3-1.5x
+/// faster on one thread than on two, docs/benchmarks/generation.md), so models below <see cref="SmallModelBytes"/> run
+/// each operator on one thread. Larger models use every processor, divided among the Engines that step concurrently
+/// when requests are batched (each Engine is its own thread driving the same model).
+/// </remarks>
+internal static class IntraOpThreadPolicy
+{
+    /// <summary>Model files (graph and weights) below this size count as small: one thread per operator.</summary>
+    public const long SmallModelBytes = 32L << 20;
+
+    /// <summary>The rows of one GenAI 0.18 CPU Engine batch, used to foresee how many Engines will step at once.</summary>
+    public const int EngineRows = 4;
+
+    /// <summary>Chooses the thread count.</summary>
+    /// <param name="requested">The app's choice (<see cref="OnnxModelRunnerOptions.IntraOpThreads"/>), or <see langword="null"/>.</param>
+    /// <param name="configured">The model folder's <c>intra_op_num_threads</c>, or <see langword="null"/> when it sets none.</param>
+    /// <param name="weightBytes">The size of the model's ONNX files.</param>
+    /// <param name="processorCount">The processors this process may run on.</param>
+    /// <param name="batchedEngines">The Engines that will step concurrently (0 when requests are not batched).</param>
+    /// <returns>The choice: <see cref="IntraOpThreadChoice.Overlay"/> says whether the runner must set it on the model's configuration.</returns>
+    public static IntraOpThreadChoice Choose(int? requested, int? configured, long weightBytes, int processorCount, int batchedEngines)
+    {
+        if (requested is int r)
+        {
+            return new IntraOpThreadChoice(r, true, "set by OnnxModelRunnerOptions.IntraOpThreads");
+        }
+
+        if (configured is int c)
+        {
+            return c == 0
+                ? new IntraOpThreadChoice(null, false, "genai_config.json sets intra_op_num_threads 0: ONNX Runtime's default")
+                : new IntraOpThreadChoice(c, false, "set by the model's genai_config.json session options");
+        }
+
+        var mib = (weightBytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
+        if (weightBytes < SmallModelBytes || processorCount <= 1)
+        {
+            return new IntraOpThreadChoice(1, true, $"small model ({mib} MiB of model files): one thread per operator costs less than handing operators over");
+        }
+
+        if (batchedEngines > 1)
+        {
+            var share = Math.Max(1, processorCount / batchedEngines);
+            return new IntraOpThreadChoice(share, true, $"{mib} MiB model batched on {batchedEngines} Engines: {processorCount} processors shared among them");
+        }
+
+        return new IntraOpThreadChoice(processorCount, true, $"{mib} MiB model: every processor ({processorCount})");
+    }
+
+    /// <summary>The Engines a runner with these options will create for a model with this attention operator (0: not batched).</summary>
+    public static int ForeseeEngines(OnnxModelRunnerOptions options, string? attentionOperator) =>
+        options.EnableBatching && options.SamplingMode != SamplingMode.Infera && attentionOperator == "GroupQueryAttention"
+            ? Math.Max(1, (options.MaxConcurrentRequests + EngineRows - 1) / EngineRows)
+            : 0;
+}
+
+/// <summary>A chosen thread count, whether the runner sets it on the model's configuration, and why.</summary>
+/// <param name="Threads">The threads per operator, or <see langword="null"/> when ONNX Runtime chooses.</param>
+/// <param name="Overlay">Whether the runner writes the count into the model's session options.</param>
+/// <param name="Reason">Why, in words.</param>
+internal readonly record struct IntraOpThreadChoice(int? Threads, bool Overlay, string Reason);
