@@ -10,7 +10,7 @@ namespace Infera.Benchmarks.Generation;
 /// <see cref="OnnxRuntimeGenAIChatClient"/>, on one model, in one process: decode tokens/s, time to first token and
 /// bytes allocated per token, as medians over interleaved runs.
 /// </summary>
-/// <remarks>Usage: <c>generation [--model DIR] [--tokens N] [--runs R] [--warmup W] [--threads T]</c>. All three use greedy search and the same thread count.</remarks>
+/// <remarks>Usage: <c>generation [--model DIR] [--tokens N] [--runs R] [--warmup W] [--threads T]</c>. All use greedy search; without <c>--threads</c> each runs with its own default thread count (GenAI: nothing overlaid; Infera: its choice for the model), with it all use T.</remarks>
 public static class GenerationBenchmark
 {
     private const string Prompt = "Once upon a time";
@@ -20,21 +20,30 @@ public static class GenerationBenchmark
         var model = ModelBenchmarks.Option(args, "--model") ?? Path.Combine(ModelBenchmarks.SharedModels(), "stories260K-onnx");
         var tokens = int.Parse(ModelBenchmarks.Option(args, "--tokens") ?? "200", CultureInfo.InvariantCulture);
         var runs = int.Parse(ModelBenchmarks.Option(args, "--runs") ?? "15", CultureInfo.InvariantCulture);
-        var threads = int.Parse(ModelBenchmarks.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        // Without --threads every contestant runs with its own defaults: GenAI's (nothing overlaid) and Infera's choice.
+        int? threads = ModelBenchmarks.Option(args, "--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null;
         var warmup = int.Parse(ModelBenchmarks.Option(args, "--warmup") ?? "50", CultureInfo.InvariantCulture);
-        var overlay = "{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + threads.ToString(CultureInfo.InvariantCulture) + "}}}}";
+        var overlay = threads is int n ? "{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + n.ToString(CultureInfo.InvariantCulture) + "}}}}" : null;
 
         await using var runner = await OnnxModelRunner.LoadAsync(model, new OnnxModelRunnerOptions { IntraOpThreads = threads });
         using var infera = new InferaChatClient(runner);
 
         using var config = new Config(model);
-        config.Overlay(overlay);
+        if (overlay is not null)
+        {
+            config.Overlay(overlay);
+        }
+
         using var plainModel = new Model(config);
         using var plainTokenizer = new Tokenizer(plainModel);
         plainTokenizer.UpdateOptions(new Dictionary<string, string> { ["add_special_tokens"] = "true" });
 
         using var genAIConfig = new Config(model);
-        genAIConfig.Overlay(overlay);
+        if (overlay is not null)
+        {
+            genAIConfig.Overlay(overlay);
+        }
+
         using var genAI = new OnnxRuntimeGenAIChatClient(genAIConfig, ownsConfig: false, new OnnxRuntimeGenAIChatClientOptions { PromptFormatter = (messages, _) => string.Concat(messages.Select(m => m.Text)) });
 
         var options = new ChatOptions { Temperature = 0, MaxOutputTokens = tokens };
@@ -74,22 +83,28 @@ public static class GenerationBenchmark
         var baseline = samples[contestants[0].Name];
         var baseDecode = ModelBenchmarks.Median(baseline.Select(s => s.DecodeTokensPerSecond));
         var baseTtft = ModelBenchmarks.Median(baseline.Select(s => s.TimeToFirstTokenMs));
-        Console.WriteLine($"model: {Path.GetFileName(model)}, {tokens} new tokens, greedy, {threads} thread(s), {runs} interleaved runs (order shuffled) after {warmup} warm-up rounds; medians");
+        var baseCpu = ModelBenchmarks.Median(baseline.Select(s => s.CpuMicrosecondsPerToken));
+        var baseMicros = 1e6 / baseDecode;
+        Console.WriteLine($"model: {Path.GetFileName(model)}, {tokens} new tokens, greedy, {(threads is int c ? c.ToString(CultureInfo.InvariantCulture) : "default")} thread(s) (Infera: {runner.Metadata.IntraOpThreads}, {runner.IntraOpThreadsReason}), {runs} interleaved runs (order shuffled) after {warmup} warm-up rounds; medians");
         Console.WriteLine();
         Console.WriteLine("Ratios: of the medians, and (paired) the median over rounds of each round's ratio to the baseline of that round.");
         Console.WriteLine();
-        Console.WriteLine("| contestant | tokens | decode tokens/s | ratio | paired ratio | time to first token (ms) | ratio | paired ratio | bytes allocated / token |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("Decode µs/token is wall time per token after the first; CPU µs/token is the process's processor time per token over the whole run; both with their difference to the baseline (Δ), the overhead a contestant adds per token.");
+        Console.WriteLine();
+        Console.WriteLine("| contestant | tokens | decode tokens/s | ratio | paired ratio | decode µs/token | Δ | CPU µs/token | Δ | time to first token (ms) | ratio | paired ratio | bytes allocated / token |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, _) in contestants)
         {
             var list = samples[name];
             var decode = ModelBenchmarks.Median(list.Select(s => s.DecodeTokensPerSecond));
             var ttft = ModelBenchmarks.Median(list.Select(s => s.TimeToFirstTokenMs));
             var bytes = ModelBenchmarks.Median(list.Select(s => s.BytesPerToken));
+            var cpu = ModelBenchmarks.Median(list.Select(s => s.CpuMicrosecondsPerToken));
+            var micros = 1e6 / decode;
             var pairedDecode = ModelBenchmarks.Median(list.Zip(baseline, (s, b) => s.DecodeTokensPerSecond / b.DecodeTokensPerSecond));
             var pairedTtft = ModelBenchmarks.Median(list.Zip(baseline, (s, b) => s.TimeToFirstTokenMs / b.TimeToFirstTokenMs));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {list[0].Tokens} | {decode:F0} | {decode / baseDecode:F3} | {pairedDecode:F3} | {ttft:F3} | {ttft / baseTtft:F3} | {pairedTtft:F3} | {bytes:F0} |"));
+                $"| {name} | {list[0].Tokens} | {decode:F0} | {decode / baseDecode:F3} | {pairedDecode:F3} | {micros:F1} | {micros - baseMicros:+0.0;-0.0} | {cpu:F1} | {cpu - baseCpu:+0.0;-0.0} | {ttft:F3} | {ttft / baseTtft:F3} | {pairedTtft:F3} | {bytes:F0} |"));
         }
 
         return 0;
@@ -97,6 +112,7 @@ public static class GenerationBenchmark
 
     private static Sample PlainLoop(Model model, Tokenizer tokenizer, int tokens)
     {
+        var cpu = ProcessorTime();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         using var sequences = tokenizer.Encode(Prompt);
@@ -121,11 +137,12 @@ public static class GenerationBenchmark
 
         var last = clock.Elapsed;
         GC.KeepAlive(text);
-        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count);
     }
 
     private static async Task<Sample> Stream(IChatClient client, ChatOptions options)
     {
+        var cpu = ProcessorTime();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         TimeSpan first = default, last = default;
@@ -144,11 +161,12 @@ public static class GenerationBenchmark
 
         // GenAI's chat client reports no usage; count its updates (one per token) instead.
         var count = (int)(outputTokens ?? updates);
-        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count);
     }
 
     private static async Task<Sample> Tokens(IModelRunner runner, int tokens)
     {
+        var cpu = ProcessorTime();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         TimeSpan first = default, last = default;
@@ -163,8 +181,14 @@ public static class GenerationBenchmark
             last = clock.Elapsed;
         }
 
-        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count);
     }
 
-    private readonly record struct Sample(int Tokens, double TimeToFirstTokenMs, double DecodeTokensPerSecond, double BytesPerToken);
+    private readonly record struct Sample(int Tokens, double TimeToFirstTokenMs, double DecodeTokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken);
+
+    private static TimeSpan ProcessorTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
 }

@@ -22,9 +22,10 @@ internal static class BenchServeCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "max_tokens of each request (the model may stop earlier).", DefaultValueFactory = _ => 64 };
         var apiKey = new Option<string?>("--api-key") { Description = "Sent as 'Authorization: Bearer KEY'." };
         var model = new Option<string?>("--model-id") { Description = "The model to request; default: the first of /v1/models." };
+        var compare = new Option<bool>("--compare-sequential") { Description = "Before each level above 1, send the same requests one after another: print the level's throughput over that and how many texts equal their sequential ones." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of a table." };
         var command = new Command("serve", "Load-test an OpenAI-compatible server (infera serve, vLLM, llama.cpp): requests/s, output tokens/s, TTFT and inter-token latency per concurrency.");
-        foreach (var option in new Option[] { url, concurrency, requests, promptTokens, maxTokens, apiKey, model, json })
+        foreach (var option in new Option[] { url, concurrency, requests, promptTokens, maxTokens, apiKey, model, compare, json })
         {
             command.Options.Add(option);
         }
@@ -66,8 +67,14 @@ internal static class BenchServeCommand
             }
 
             var reports = new List<LoadLevel>();
+            var sequential = new Dictionary<int, LoadLevel>();
             foreach (var level in levels)
             {
+                if (result.GetValue(compare) && level > 1)
+                {
+                    sequential[level] = await CompletionLoad.RunLevelAsync(http, modelId, 1, count, i => Prompt(i + 1, words), max, ct).ConfigureAwait(false);
+                }
+
                 reports.Add(await CompletionLoad.RunLevelAsync(http, modelId, level, count, i => Prompt(i + 1, words), max, ct).ConfigureAwait(false));
                 if (!result.GetValue(json))
                 {
@@ -80,6 +87,12 @@ internal static class BenchServeCommand
                     var r = reports[^1];
                     await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                         $"{r.Concurrency,11}  {r.Requests,8}  {r.Errors,6}  {r.RequestsPerSecond,7:F2}  {r.OutputTokensPerSecond,12:F1}  {r.MeanOutputTokens,8:F1}  {r.TimeToFirstTokenP50,11:F2}  {r.TimeToFirstTokenP99,11:F2}  {r.InterTokenP50,10:F2}  {r.InterTokenP99,10:F2}")).ConfigureAwait(false);
+                    if (sequential.TryGetValue(r.Concurrency, out var one))
+                    {
+                        await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                            $"{"",11}  the same {count} requests one after another: {one.OutputTokensPerSecond:F1} output tok/s; concurrency {r.Concurrency} / sequential: {r.OutputTokensPerSecond / one.OutputTokensPerSecond:F2}x; texts equal to their sequential ones: {EqualTexts(r, one)}/{count}")).ConfigureAwait(false);
+                    }
+
                     if (r.FirstError is { } error)
                     {
                         await Console.Error.WriteLineAsync("infera: first error at concurrency " + r.Concurrency.ToString(CultureInfo.InvariantCulture) + ": " + CliErrors.OneLine(error)).ConfigureAwait(false);
@@ -110,15 +123,21 @@ internal static class BenchServeCommand
                         ["interTokenLatencyMsP50"] = Math.Round(r.InterTokenP50, 3),
                         ["interTokenLatencyMsP99"] = Math.Round(r.InterTokenP99, 3),
                         ["firstError"] = r.FirstError,
+                        ["sequentialOutputTokensPerSecond"] = sequential.TryGetValue(r.Concurrency, out var one) ? Math.Round(one.OutputTokensPerSecond, 1) : null,
+                        ["speedupOverSequential"] = sequential.TryGetValue(r.Concurrency, out one) ? Math.Round(r.OutputTokensPerSecond / one.OutputTokensPerSecond, 3) : null,
+                        ["textsEqualToSequential"] = sequential.TryGetValue(r.Concurrency, out one) ? EqualTexts(r, one) : null,
                     }).ToArray(),
                 };
                 await Console.Out.WriteLineAsync(JsonSerializer.Serialize(document)).ConfigureAwait(false);
             }
 
-            return reports.Any(r => r.Errors > 0) ? CliErrors.Failure : 0;
+            return reports.Any(r => r.Errors > 0) || sequential.Values.Any(r => r.Errors > 0) ? CliErrors.Failure : 0;
         }, cancellationToken));
         return command;
     }
+
+    private static int EqualTexts(LoadLevel level, LoadLevel sequential) =>
+        level.Texts.Zip(sequential.Texts).Count(pair => pair.First is not null && pair.First == pair.Second);
 
     private static async Task<string> FirstModelAsync(HttpClient http, CancellationToken cancellationToken)
     {

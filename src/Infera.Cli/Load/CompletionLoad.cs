@@ -44,7 +44,8 @@ internal static class CompletionLoad
             Percentile(ok.SelectMany(r => r.InterTokenMs), 99),
             Percentile(several.Select(r => r.TimePerOutputTokenMs), 50),
             Percentile(several.Select(r => r.TimePerOutputTokenMs), 99),
-            results.FirstOrDefault(r => r.Error is not null).Error);
+            results.FirstOrDefault(r => r.Error is not null).Error,
+            [.. results.Select(r => r.Error is null ? r.Text : null)]);
     }
 
     /// <summary>One streamed completion: time to the first text chunk, then the gaps between text chunks (one token each).</summary>
@@ -61,6 +62,7 @@ internal static class CompletionLoad
         });
         var start = Stopwatch.GetTimestamp();
         var gaps = new List<double>(maxTokens);
+        var completion = new StringBuilder();
         double ttft = 0;
         long last = 0;
         int promptTokens = 0, outputTokens = 0;
@@ -104,8 +106,9 @@ internal static class CompletionLoad
                 }
 
                 if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0
-                    && choices[0].TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 })
+                    && choices[0].TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 } piece)
                 {
+                    completion.Append(piece);
                     if (last == 0)
                     {
                         ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
@@ -119,7 +122,7 @@ internal static class CompletionLoad
                 }
             }
 
-            return done ? new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null) : StreamedCompletion.Failed("The stream ended without data: [DONE].");
+            return done ? new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null, completion.ToString()) : StreamedCompletion.Failed("The stream ended without data: [DONE].");
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -142,7 +145,7 @@ internal static class CompletionLoad
 }
 
 /// <summary>One streamed completion's timings and usage, or its error.</summary>
-internal readonly record struct StreamedCompletion(double TimeToFirstTokenMs, List<double> InterTokenMs, int PromptTokens, int OutputTokens, string? Error)
+internal readonly record struct StreamedCompletion(double TimeToFirstTokenMs, List<double> InterTokenMs, int PromptTokens, int OutputTokens, string? Error, string Text = "")
 {
     /// <summary>Gets the time per output token after the first: the text chunks' span over the tokens after the first.</summary>
     public double TimePerOutputTokenMs => OutputTokens > 1 ? InterTokenMs.Sum() / (OutputTokens - 1) : 0;
@@ -166,4 +169,5 @@ internal sealed record LoadLevel(
     double InterTokenP99,
     double TimePerOutputTokenP50,
     double TimePerOutputTokenP99,
-    string? FirstError);
+    string? FirstError,
+    IReadOnlyList<string?> Texts);
