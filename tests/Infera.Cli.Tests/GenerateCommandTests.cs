@@ -165,6 +165,28 @@ public sealed class OtherCommandTests
     }
 
     [Fact]
+    public async Task BenchGenerate_BaselineAndThreads_ReportsTheRatioAndTheChosenThreads()
+    {
+        var (exit, stdout, stderr) = await InferaTool.RunAsync($"bench generate --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --max-tokens 16 --runs 2 --threads 2 --baseline --json");
+
+        Assert.True(exit == 0, stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(2, json.RootElement.GetProperty("threads").GetInt32());
+        Assert.Contains("IntraOpThreads", json.RootElement.GetProperty("threadsReason").GetString());
+        Assert.Equal(16, json.RootElement.GetProperty("baselineCompletionTokens").GetInt32());
+        Assert.True(json.RootElement.GetProperty("decodeRatio").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Generate_DefaultThreadsOnSmallModel_ReportsOneThread()
+    {
+        var (exit, _, stderr) = await InferaTool.RunAsync($"generate --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --max-tokens 4 --temperature 0");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("(cpu, 1 thread)", stderr);
+    }
+
+    [Fact]
     public async Task Chat_KeepsTheConversationAndStreamsReplies()
     {
         var (exit, stdout, stderr) = await InferaTool.RunAsync($"chat --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --max-tokens 8 --temperature 0", stdin: "Once upon a time\nThe end.\n/exit\n");

@@ -37,7 +37,7 @@ public sealed partial class ServeCommandTests
                 Assert.Equal(5, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
             }
 
-            var (exitCode, stdout, stderr) = await InferaTool.RunAsync($"bench serve --url {url} --api-key cli-key --concurrency 1,2 --requests 4 --max-tokens 8 --prompt-tokens 8 --json");
+            var (exitCode, stdout, stderr) = await InferaTool.RunAsync($"bench serve --url {url} --api-key cli-key --concurrency 1,2 --requests 4 --max-tokens 8 --prompt-tokens 8 --compare-sequential --json");
 
             Assert.True(exitCode == 0, stderr);
             var report = JsonDocument.Parse(stdout).RootElement;
@@ -50,6 +50,11 @@ public sealed partial class ServeCommandTests
                 Assert.True(level.GetProperty("outputTokensPerSecond").GetDouble() > 0);
                 Assert.True(level.GetProperty("timeToFirstTokenMsP50").GetDouble() > 0);
             }
+
+            // Greedy texts of concurrent (batched) requests equal those of the same requests sent one after another.
+            Assert.Equal(4, levels[1].GetProperty("textsEqualToSequential").GetInt32());
+            Assert.True(levels[1].GetProperty("speedupOverSequential").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, levels[0].GetProperty("textsEqualToSequential").ValueKind);
         }
         finally
         {

@@ -21,7 +21,7 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "The address to listen on: an IP address or localhost. Default: 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one. Default: 8080.", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/... Default: the INFERA_API_KEY environment variable, or no key." };
-        var maxConcurrency = new Option<int?>("--max-concurrency") { Description = "Requests generating at once (batched together where the model allows). Default: 4." };
+        var maxConcurrency = new Option<int?>("--max-concurrency") { Description = "Requests generating at once (batched together where the model allows). Default: chosen for the model and the machine (4 per Engine, one Engine per processor a small batched model leaves free, at most 16; 4 without batching)." };
         var maxQueue = new Option<int?>("--max-queue") { Description = "Requests waiting for a slot; more get 429. Default: 64." };
         var context = new Option<int?>("--context") { Description = "Cap the context length (prompt plus new tokens) below the model's." };
         var modelId = new Option<string?>("--model-id") { Description = "The model id clients name; default: the folder's name." };
@@ -50,7 +50,7 @@ internal static class ServeCommand
             }
 
             var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider), result.GetValue(threads));
-            runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency) ?? runnerOptions.MaxConcurrentRequests;
+            runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency);
             runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
             runnerOptions.ContextLength = result.GetValue(context);
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
@@ -95,7 +95,7 @@ internal static class ServeCommand
                 registry.TryGetRunner(id, out var runner);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {runnerOptions.MaxConcurrentRequests} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
+                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {(runner is OnnxModelRunner chosen ? chosen.MaxConcurrentRequests : runnerOptions.MaxConcurrentRequests)} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally

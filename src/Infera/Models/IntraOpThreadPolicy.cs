@@ -58,11 +58,40 @@ internal static class IntraOpThreadPolicy
         return new IntraOpThreadChoice(processorCount, true, $"{mib} MiB model: every processor ({processorCount})");
     }
 
-    /// <summary>The Engines a runner with these options will create for a model with this attention operator (0: not batched).</summary>
-    public static int ForeseeEngines(OnnxModelRunnerOptions options, string? attentionOperator) =>
-        options.EnableBatching && options.SamplingMode != SamplingMode.Infera && attentionOperator == "GroupQueryAttention"
-            ? Math.Max(1, (options.MaxConcurrentRequests + EngineRows - 1) / EngineRows)
-            : 0;
+    /// <summary>The most Engines a runner creates on its own (without <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/>).</summary>
+    public const int MaxDefaultEngines = 4;
+
+    /// <summary>Whether requests to a model with this attention operator will be batched through GenAI's Engine.</summary>
+    public static bool WillBatch(OnnxModelRunnerOptions options, string? attentionOperator) =>
+        options.EnableBatching && options.SamplingMode != SamplingMode.Infera && attentionOperator == "GroupQueryAttention";
+
+    /// <summary>
+    /// Chooses the thread count and the number of concurrent requests together: with
+    /// <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/> set, the Engines it needs share the processors; without it,
+    /// a batched model gets as many 4-row Engines as its thread count leaves processors for (at most
+    /// <see cref="MaxDefaultEngines"/>): one per processor for a small model, one for a large model using every processor.
+    /// Requests that are not batched get 4 slots.
+    /// </summary>
+    public static (IntraOpThreadChoice Threads, int MaxConcurrentRequests) Choose(OnnxModelRunnerOptions options, int? configured, long weightBytes, int processorCount, bool batched)
+    {
+        if (!batched)
+        {
+            return (Choose(options.IntraOpThreads, configured, weightBytes, processorCount, 0), options.MaxConcurrentRequests ?? DefaultConcurrentRequests);
+        }
+
+        if (options.MaxConcurrentRequests is int max)
+        {
+            var engines = Math.Max(1, (max + EngineRows - 1) / EngineRows);
+            return (Choose(options.IntraOpThreads, configured, weightBytes, processorCount, engines), max);
+        }
+
+        var threads = Choose(options.IntraOpThreads, configured, weightBytes, processorCount, 1);
+        var count = Math.Clamp(processorCount / Math.Max(1, threads.Threads ?? processorCount), 1, MaxDefaultEngines);
+        return (threads, count * EngineRows);
+    }
+
+    /// <summary>The concurrent requests of a runner that does not batch, unless the app says otherwise.</summary>
+    public const int DefaultConcurrentRequests = 4;
 }
 
 /// <summary>A chosen thread count, whether the runner sets it on the model's configuration, and why.</summary>

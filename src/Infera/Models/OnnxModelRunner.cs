@@ -13,7 +13,7 @@ namespace Infera;
 /// <para>
 /// Load a model with <see cref="LoadAsync(string, OnnxModelRunnerOptions?, IProgress{ModelLoadProgress}?, CancellationToken)"/>.
 /// The runner is thread-safe: concurrent <see cref="GenerateAsync"/> calls each get their own generator, up to
-/// <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/> at once; further requests wait in a queue bounded by
+/// <see cref="MaxConcurrentRequests"/> at once; further requests wait in a queue bounded by
 /// <see cref="OnnxModelRunnerOptions.MaxQueuedRequests"/>. Each request's token loop runs on one of the runner's worker threads (never the caller's) and
 /// hands tokens to the caller through a bounded channel, so a slow reader slows only its own request.
 /// </para>
@@ -44,12 +44,13 @@ public sealed class OnnxModelRunner : IModelRunner
     private long _nextRequestId;
     private int _disposed;
 
-    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, EngineScheduler? scheduler, string schedulingReason, string threadsReason)
+    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, EngineScheduler? scheduler, string schedulingReason, string threadsReason)
     {
         _model = model;
         _tokenizer = tokenizer;
         Metadata = metadata;
-        _gate = new RequestGate(options.MaxConcurrentRequests, options.MaxQueuedRequests);
+        MaxConcurrentRequests = maxConcurrent;
+        _gate = new RequestGate(maxConcurrent, options.MaxQueuedRequests);
         _eosTokenIds = [.. metadata.EosTokenIds];
         _samplingMode = options.SamplingMode;
         _scheduler = scheduler;
@@ -64,6 +65,12 @@ public sealed class OnnxModelRunner : IModelRunner
 
     /// <inheritdoc />
     public ITokenizer Tokenizer => _tokenizer;
+
+    /// <summary>
+    /// Gets how many requests generate at the same time: <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/>, or
+    /// the runner's choice for the model and the machine when that is <see langword="null"/>.
+    /// </summary>
+    public int MaxConcurrentRequests { get; }
 
     /// <summary>Gets the number of requests generating right now.</summary>
     public int RunningRequests => Math.Max(0, _gate.Running - (_scheduler?.Queued ?? 0));
@@ -135,12 +142,12 @@ public sealed class OnnxModelRunner : IModelRunner
 
         progress?.Report(new ModelLoadProgress("Checking the execution provider", 0.1));
         var provider = ChooseProvider(options);
-        var threads = IntraOpThreadPolicy.Choose(
-            options.IntraOpThreads,
+        var (threads, maxConcurrent) = IntraOpThreadPolicy.Choose(
+            options,
             folder.ReadIntraOpThreads(),
             folder.WeightBytes(),
             Environment.ProcessorCount,
-            IntraOpThreadPolicy.ForeseeEngines(options, attention));
+            IntraOpThreadPolicy.WillBatch(options, attention));
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
@@ -185,9 +192,9 @@ public sealed class OnnxModelRunner : IModelRunner
                 threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
                 threads.Reason);
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
-            var (scheduler, reason) = CreateScheduler(model, metadata, options);
+            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
-            return new OnnxModelRunner(model, tokenizer, metadata, options, scheduler, reason, threads.Reason);
+            return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason);
         }
         catch (Exception ex) when (ex is OnnxRuntimeGenAIException)
         {
@@ -201,7 +208,7 @@ public sealed class OnnxModelRunner : IModelRunner
         }
     }
 
-    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options)
+    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent)
     {
         var logger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
         string reason;
@@ -223,7 +230,7 @@ public sealed class OnnxModelRunner : IModelRunner
         {
             try
             {
-                var scheduler = EngineScheduler.CreateAsync(model, options.MaxConcurrentRequests).GetAwaiter().GetResult();
+                var scheduler = EngineScheduler.CreateAsync(model, maxConcurrent).GetAwaiter().GetResult();
                 reason = $"GroupQueryAttention model: {scheduler.EngineCount} Engine(s) of {scheduler.BatchCapacity} rows.";
                 SchedulingLog.Batched(logger, metadata.ModelId, scheduler.EngineCount, scheduler.BatchCapacity, metadata.AttentionOperator);
                 return (scheduler, reason);

@@ -24,8 +24,14 @@ public sealed class OnnxModelRunnerOptions
     /// </summary>
     public int? IntraOpThreads { get; set; }
 
-    /// <summary>Gets or sets how many requests generate at the same time. The default is 4.</summary>
-    public int MaxConcurrentRequests { get; set; } = 4;
+    /// <summary>
+    /// Gets or sets how many requests generate at the same time. <see langword="null"/> (the default) lets the runner
+    /// choose (<see cref="OnnxModelRunner.MaxConcurrentRequests"/> says what it chose): 4 when each request runs its own
+    /// generator; when requests are batched through GenAI's Engine (4 rows each), as many Engines as the thread count
+    /// leaves processors for, at most 4 (a small model on one thread per operator gets one Engine per processor, a large
+    /// model using every processor one Engine), so 4 to 16.
+    /// </summary>
+    public int? MaxConcurrentRequests { get; set; }
 
     /// <summary>Gets or sets how many requests may wait for a free slot before new ones are refused with <see cref="RequestQueueFullException"/>. The default is 64.</summary>
     public int MaxQueuedRequests { get; set; } = 64;
@@ -54,7 +60,7 @@ public sealed class OnnxModelRunnerOptions
 
     internal void Validate()
     {
-        if (MaxConcurrentRequests < 1)
+        if (MaxConcurrentRequests is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrentRequests), MaxConcurrentRequests, "MaxConcurrentRequests must be at least 1.");
         }

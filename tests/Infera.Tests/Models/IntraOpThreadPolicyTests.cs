@@ -49,14 +49,32 @@ public sealed class IntraOpThreadPolicyTests
     }
 
     [Theory]
-    [InlineData(4, true, "GroupQueryAttention", 1)]
-    [InlineData(8, true, "GroupQueryAttention", 2)]
-    [InlineData(8, false, "GroupQueryAttention", 0)]
-    [InlineData(8, true, null, 0)]
-    public void ForeseeEngines_MatchesBatchingRule(int maxConcurrent, bool batching, string? attention, int expected)
+    [InlineData(null, 1L << 20, 2, true, 1, 8)]
+    [InlineData(null, 1L << 20, 16, true, 1, 16)]
+    [InlineData(null, Large, 8, true, 8, 4)]
+    [InlineData(8, Large, 8, true, 4, 8)]
+    [InlineData(8, 1L << 20, 8, true, 1, 8)]
+    [InlineData(null, Large, 8, false, 8, 4)]
+    [InlineData(6, 1L << 20, 2, false, 1, 6)]
+    public void Choose_Options_ThreadsAndConcurrencyTogether(int? maxConcurrent, long weightBytes, int processors, bool batched, int threads, int concurrent)
     {
-        var options = new OnnxModelRunnerOptions { MaxConcurrentRequests = maxConcurrent, EnableBatching = batching };
+        var options = new OnnxModelRunnerOptions { MaxConcurrentRequests = maxConcurrent };
 
-        Assert.Equal(expected, IntraOpThreadPolicy.ForeseeEngines(options, attention));
+        var (choice, max) = IntraOpThreadPolicy.Choose(options, configured: null, weightBytes, processors, batched);
+
+        Assert.Equal(threads, choice.Threads);
+        Assert.Equal(concurrent, max);
+    }
+
+    [Theory]
+    [InlineData(true, "GroupQueryAttention", true)]
+    [InlineData(false, "GroupQueryAttention", false)]
+    [InlineData(true, null, false)]
+    [InlineData(true, "MultiHeadAttention", false)]
+    public void WillBatch_MatchesBatchingRule(bool batching, string? attention, bool expected)
+    {
+        var options = new OnnxModelRunnerOptions { EnableBatching = batching };
+
+        Assert.Equal(expected, IntraOpThreadPolicy.WillBatch(options, attention));
     }
 }
