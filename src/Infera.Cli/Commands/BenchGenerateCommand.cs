@@ -39,18 +39,21 @@ internal static class BenchGenerateCommand
             await GenerationRun.ExecuteAsync(runner, text, options, [], null, ct).ConfigureAwait(false);
             peer?.Run(text, options.MaxNewTokens!.Value);
             var measured = new List<GenerationRun>();
+            TimeSpan inferaCpu = default, peerCpu = default;
             for (var i = 0; i < count; i++)
             {
                 // Alternate which goes first: the one that runs right after the other finds its weights cold in the caches.
                 if (peer is not null && i % 2 == 1)
                 {
-                    peerRuns.Add(peer.Run(text, options.MaxNewTokens!.Value));
+                    peerRuns.Add(Timed(() => peer.Run(text, options.MaxNewTokens!.Value), ref peerCpu));
                 }
 
+                var cpuBefore = ProcessorTime();
                 measured.Add(await GenerationRun.ExecuteAsync(runner, text, options, [], null, ct).ConfigureAwait(false));
+                inferaCpu += ProcessorTime() - cpuBefore;
                 if (peer is not null && i % 2 == 0)
                 {
-                    peerRuns.Add(peer.Run(text, options.MaxNewTokens!.Value));
+                    peerRuns.Add(Timed(() => peer.Run(text, options.MaxNewTokens!.Value), ref peerCpu));
                 }
             }
 
@@ -58,6 +61,9 @@ internal static class BenchGenerateCommand
             var prefill = Median(measured.Select(r => r.PrefillTokensPerSecond));
             var decode = Median(measured.Select(r => r.DecodeTokensPerSecond));
             var tokens = Median(measured.Select(r => (double)r.CompletionTokens));
+            // Processor time per token (all threads of the process): what a run costs, less sensitive to a busy machine than wall time.
+            var cpuPerToken = inferaCpu.TotalMicroseconds / measured.Sum(r => r.CompletionTokens);
+            var peerCpuPerToken = peerRuns.Count > 0 ? peerCpu.TotalMicroseconds / peerRuns.Sum(r => r.Tokens) : 0;
             var peerTtft = Median(peerRuns.Select(r => r.TimeToFirstTokenMs));
             var peerDecode = Median(peerRuns.Select(r => r.DecodeTokensPerSecond));
             if (result.GetValue(arguments.Json))
@@ -71,6 +77,7 @@ internal static class BenchGenerateCommand
                     ["promptTokens"] = measured[0].PromptTokens,
                     ["runs"] = count,
                     ["model"] = runner.Metadata.ModelId,
+                    ["cpuMicrosecondsPerToken"] = Math.Round(cpuPerToken, 1),
                     ["threads"] = runner.Metadata.IntraOpThreads ?? 0,
                     ["threadsReason"] = runner.IntraOpThreadsReason,
                 };
@@ -80,6 +87,7 @@ internal static class BenchGenerateCommand
                     document["baselineDecodeTokensPerSecond"] = Math.Round(peerDecode, 1);
                     document["baselineCompletionTokens"] = (int)Median(peerRuns.Select(r => (double)r.Tokens));
                     document["decodeRatio"] = Math.Round(decode / peerDecode, 3);
+                    document["baselineCpuMicrosecondsPerToken"] = Math.Round(peerCpuPerToken, 1);
                 }
 
                 await Console.Out.WriteLineAsync(JsonSerializer.Serialize(document)).ConfigureAwait(false);
@@ -88,18 +96,32 @@ internal static class BenchGenerateCommand
             {
                 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                     $"model: {runner.Metadata.ModelId} ({runner.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}: {runner.IntraOpThreadsReason}), prompt tokens: {measured[0].PromptTokens}, generated tokens: {tokens}, runs: {count}\n" +
-                    $"time to first token (median): {ttft:F2} ms\nprefill (median): {prefill:F1} tokens/s\ndecode (median): {decode:F1} tokens/s")).ConfigureAwait(false);
+                    $"time to first token (median): {ttft:F2} ms\nprefill (median): {prefill:F1} tokens/s\ndecode (median): {decode:F1} tokens/s\nprocessor time: {cpuPerToken:F1} µs per token")).ConfigureAwait(false);
                 if (peer is not null)
                 {
                     await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"baseline, a plain ONNX Runtime GenAI loop with GenAI's own settings (alternating runs): time to first token {peerTtft:F2} ms, decode {peerDecode:F1} tokens/s\n" +
-                        $"infera / baseline: decode {decode / peerDecode:F3}x, time to first token {ttft / peerTtft:F3}x")).ConfigureAwait(false);
+                        $"baseline, a plain ONNX Runtime GenAI loop with GenAI's own settings (alternating runs): time to first token {peerTtft:F2} ms, decode {peerDecode:F1} tokens/s, processor time {peerCpuPerToken:F1} µs per token\n" +
+                        $"infera / baseline: decode {decode / peerDecode:F3}x, time to first token {ttft / peerTtft:F3}x, processor time per token {cpuPerToken / peerCpuPerToken:F3}x")).ConfigureAwait(false);
                 }
             }
 
             return 0;
         }, cancellationToken));
         return command;
+    }
+
+    private static TimeSpan ProcessorTime()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    private static T Timed<T>(Func<T> run, ref TimeSpan total)
+    {
+        var before = ProcessorTime();
+        var result = run();
+        total += ProcessorTime() - before;
+        return result;
     }
 
     internal static double Median(IEnumerable<double> values)

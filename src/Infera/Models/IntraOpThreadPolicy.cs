@@ -9,8 +9,8 @@ namespace Infera;
 /// In order: the app's <see cref="OnnxModelRunnerOptions.IntraOpThreads"/>; the model folder's own
 /// <c>genai_config.json</c> session options (for example written by the converter's <c>--threads</c>); otherwise a
 /// default from the model's size and the machine. A decode step of a small model is hundreds of tiny operators: handing
-/// each to a second thread and waiting for it costs more than the work it takes over (stories260K decodes 1.3-1.5x
-/// faster on one thread than on two, docs/benchmarks/generation.md), so models below <see cref="SmallModelBytes"/> run
+/// each to a second thread and waiting for it costs more than the work it takes over (stories260K decodes faster on one
+/// thread than on two: docs/benchmarks/generation.md), so models below <see cref="SmallModelBytes"/> run
 /// each operator on one thread. Larger models use every processor, divided among the Engines that step concurrently
 /// when requests are batched (each Engine is its own thread driving the same model).
 /// </remarks>
