@@ -43,17 +43,17 @@ internal static class BenchGenerateCommand
             for (var i = 0; i < count; i++)
             {
                 // Alternate which goes first: the one that runs right after the other finds its weights cold in the caches.
-                if (peer is not null && i % 2 == 1)
+                if (peer is { } first && i % 2 == 1)
                 {
-                    peerRuns.Add(Timed(() => peer.Run(text, options.MaxNewTokens!.Value), ref peerCpu));
+                    peerRuns.Add(Timed(() => first.Run(text, options.MaxNewTokens!.Value), ref peerCpu));
                 }
 
                 var cpuBefore = ProcessorTime();
                 measured.Add(await GenerationRun.ExecuteAsync(runner, text, options, [], null, ct).ConfigureAwait(false));
                 inferaCpu += ProcessorTime() - cpuBefore;
-                if (peer is not null && i % 2 == 0)
+                if (peer is { } second && i % 2 == 0)
                 {
-                    peerRuns.Add(Timed(() => peer.Run(text, options.MaxNewTokens!.Value), ref peerCpu));
+                    peerRuns.Add(Timed(() => second.Run(text, options.MaxNewTokens!.Value), ref peerCpu));
                 }
             }
 
