@@ -29,7 +29,7 @@ public static class InferaEndpointRouteBuilderExtensions
         group.MapGet("/v1/models/{**id}", ApiKeyCheck.Require(ModelsEndpoint.GetAsync));
         group.MapGet("/health", HealthEndpoints.LiveAsync);
         group.MapGet("/health/ready", HealthEndpoints.ReadyAsync);
-        group.MapPrometheusScrapingEndpoint("/metrics");
+        group.MapGet("/metrics", MetricsEndpoint.HandleAsync);
         return group;
     }
 }
