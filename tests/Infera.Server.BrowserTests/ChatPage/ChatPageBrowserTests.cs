@@ -20,11 +20,14 @@ public sealed class ChatPageBrowserTests(BrowserFixture fixture)
         await session.Page.SelectOptionAsync("#model", BrowserFixture.Gqa);
         await session.SetOptionsAsync(temperature: "0", maxTokens: "48");
 
-        // Count how often the reply's text changes while it streams in.
+        // Record the reply's text each time it changes while the reply is still coming (Stop shown, no statistics yet).
         await session.Page.EvaluateAsync("""
             () => {
-              window.__updates = 0;
-              new MutationObserver(() => window.__updates++).observe(document.getElementById('messages'), { subtree: true, characterData: true, childList: true });
+              window.__partial = [];
+              new MutationObserver(() => {
+                const reply = document.querySelector('#messages .message.assistant:last-child');
+                if (reply && !reply.querySelector('.stats') && !document.getElementById('stop').hidden) window.__partial.push(reply.querySelector('.text').textContent);
+              }).observe(document.getElementById('messages'), { subtree: true, characterData: true, childList: true });
             }
             """);
         await session.SendAsync(Prompt);
@@ -41,7 +44,9 @@ public sealed class ChatPageBrowserTests(BrowserFixture fixture)
         Assert.Equal(await CompleteAsync(sent.ToJsonString()), reply);
         Assert.StartsWith(Prompt + reply, TestModels.Golden("golden-once-upon-a-time.txt"), StringComparison.Ordinal);
         Assert.True(reply.Length > 100, reply);
-        Assert.True(await session.Page.EvaluateAsync<int>("() => window.__updates") > 10, "the reply did not stream in");
+        var partial = await session.Page.EvaluateAsync<string[]>("() => window.__partial");
+        Assert.Contains(partial, text => text.Length > 0);
+        Assert.All(partial, text => Assert.StartsWith(text, reply, StringComparison.Ordinal));
 
         var stats = await session.LastReply.Locator(".stats").TextContentAsync();
         Assert.Matches(@"^stories260K-gqa · \d+ ms to first token · [\d.]+ tokens/s · 48 tokens · finish: length$", stats);
