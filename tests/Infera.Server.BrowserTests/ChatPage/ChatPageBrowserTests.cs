@@ -244,6 +244,13 @@ public sealed class ChatPageBrowserTests(BrowserFixture fixture)
         if (Environment.GetEnvironmentVariable("INFERA_SCREENSHOTS") is { Length: > 0 } folder)
         {
             await session.Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"chat-page-{name}.png") });
+            await session.Page.ClickAsync("#toggle-settings");
+            if (width <= 700)
+            {
+                await session.Page.ClickAsync("#toggle-sidebar");
+            }
+
+            await session.Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"chat-page-{name}-open.png") });
         }
 
         session.AssertCleanRun();
