@@ -351,6 +351,10 @@ ui.model.addEventListener('change', () => {
 });
 ui.toggleSettings.addEventListener('click', () => openSettings(ui.settings.hidden));
 ui.toggleSidebar.addEventListener('click', () => document.body.classList.toggle('sidebar-open'));
+// On a narrow window the list lies over the conversation: a tap beside it folds it away.
+document.querySelector('main').addEventListener('click', (event) => {
+  if (!ui.toggleSidebar.contains(event.target)) document.body.classList.remove('sidebar-open');
+});
 for (const input of [ui.system, ui.temperature, ui.maxTokens, ui.format, ui.schema]) {
   input.addEventListener('input', readSettings);
 }
