@@ -30,7 +30,7 @@ public static class InferaEndpointRouteBuilderExtensions
         group.MapGet("/v1/models/{**id}", ApiKeyCheck.Require(ModelsEndpoint.GetAsync));
         group.MapGet("/health", HealthEndpoints.LiveAsync);
         group.MapGet("/health/ready", HealthEndpoints.ReadyAsync);
-        group.MapPrometheusScrapingEndpoint("/metrics");
+        group.MapGet("/metrics", MetricsEndpoint.HandleAsync);
         ChatPageEndpoints.Map(group);
         return group;
     }
