@@ -52,7 +52,7 @@ public sealed partial class PackagesFixture : IAsyncLifetime
 
     public string PackagePath(string id) => Path.Combine(Folder, $"{id}.{Version}.nupkg");
 
-    [GeneratedRegex("""^Project\("\{[^}]+\}"\) = "[^"]+", "([^"]+\.csproj)"""", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^Project\(""\{[^}]+\}""\) = ""[^""]+"", ""([^""]+\.csproj)""", RegexOptions.Multiline)]
     private static partial Regex ProjectPath();
 }
 

@@ -29,8 +29,9 @@ internal static class ServeCommand
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
         var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use. Default: the model's genai_config.json setting, else 1 for small models and the processors shared among the Engines for large ones." };
-        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads })
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the chat page at / (browsers then get 'Infera is running' as plain text, like every other client)." };
+        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics) with a chat page at / for browsers.");
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, noUi })
         {
             command.Options.Add(option);
         }
@@ -77,6 +78,7 @@ internal static class ServeCommand
             {
                 options.AddModel(modelPath, result.GetValue(modelId), runnerOptions);
                 options.ApiKey = key;
+                options.EnableChatPage = !result.GetValue(noUi);
                 options.MaxRequestBodySize = result.GetValue(bodyLimit) ?? options.MaxRequestBodySize;
                 if (result.GetValue(timeout) is int seconds)
                 {
@@ -95,7 +97,7 @@ internal static class ServeCommand
                 registry.TryGetRunner(id, out var runner);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {(runner is OnnxModelRunner chosen ? chosen.MaxConcurrentRequests : runnerOptions.MaxConcurrentRequests)} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
+                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {(runner is OnnxModelRunner chosen ? chosen.MaxConcurrentRequests : runnerOptions.MaxConcurrentRequests)} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1{(result.GetValue(noUi) ? string.Empty : $", chat page at {url}/")}; Ctrl+C stops")).ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally
