@@ -29,8 +29,9 @@ internal static class ServeCommand
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
         var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use; default: every processor. Small models batch faster with 1." };
+        var prefixCache = ModelLocator.PrefixCacheOption();
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads })
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, prefixCache })
         {
             command.Options.Add(option);
         }
@@ -54,6 +55,7 @@ internal static class ServeCommand
             runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
             runnerOptions.ContextLength = result.GetValue(context);
             runnerOptions.IntraOpThreads = result.GetValue(threads);
+            ModelLocator.ApplyPrefixCache(runnerOptions, result.GetValue(prefixCache));
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
             var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
 
