@@ -105,7 +105,11 @@ internal sealed class PrefixCacheSession
         try
         {
             var all = sequence.Generator.GetSequence(0);
-            var valid = Math.Max(0, all.Length - (pendingToken ? 1 : 0));
+            // A chosen token not yet run through the model holds no keys and values. GenAI 0.18 also refuses to rewind a
+            // generator whose past is a separate (not shared) buffer to its last computed position ("Requested length of
+            // rewind is greater than the current length"): keep one position less there.
+            var uncomputed = (pendingToken ? 1 : 0) + (_cache.Layout.SharedBuffer ? 0 : 1);
+            var valid = Math.Max(0, all.Length - uncomputed);
             sequence.Tokens = all[..valid].ToArray();
 
             // With separate prompt and step accuracy levels only the keys and values of several-token steps are what a

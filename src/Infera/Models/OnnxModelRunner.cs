@@ -90,6 +90,11 @@ public sealed class OnnxModelRunner : IModelRunner
     /// <summary>Gets the Engine scheduler in batched mode.</summary>
     internal EngineScheduler? Scheduler => _scheduler;
 
+    /// <summary>Gets a snapshot of the prefix cache's use, or <see langword="null"/> when it is off (<see cref="OnnxModelRunnerOptions.PrefixCacheBytes"/> = 0).</summary>
+    public PrefixCacheStatistics? PrefixCacheStatistics => _prefixCache is { } cache
+        ? new PrefixCacheStatistics(cache.BudgetBytes, cache.Bytes, cache.Count, cache.Hits, cache.Misses, cache.HitTokens, cache.Evictions)
+        : null;
+
     /// <summary>Gets the prefix cache, or <see langword="null"/> when it is off.</summary>
     internal PrefixCache? PrefixCache => _prefixCache;
 

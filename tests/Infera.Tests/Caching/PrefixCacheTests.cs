@@ -94,6 +94,58 @@ public sealed class PrefixCacheTests
         Assert.True(cached.PrefixCache!.Hits > 0);
     }
 
+    [Theory]
+    [InlineData(4, 0)]
+    [InlineData(4, 4)]
+    [InlineData(0, 0)]
+    public async Task GenerateAsync_Int4AccuracyLevels_SameTokensAsWithoutCacheAndSplitReusesOnlyPromptEntries(int decodeLevel, int promptLevel)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "infera-prefix-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var shape = new Infera.ModelBuilder.SyntheticModelOptions { HiddenSize = 64, LayerCount = 2, HeadCount = 4, KeyValueHeadCount = 2, IntermediateSize = 172, VocabularySize = 512, ContextLength = 512, Seed = 5 };
+            await Infera.ModelBuilder.SyntheticModel.CreateAsync(shape, folder, new Infera.ModelBuilder.ConversionOptions { Precision = Infera.ModelBuilder.ModelPrecision.Int4, AccuracyLevel = decodeLevel, PromptAccuracyLevel = promptLevel });
+            await using var reference = await OnnxModelRunner.LoadAsync(folder, new OnnxModelRunnerOptions { PrefixCacheBytes = 0, EnableBatching = false, IntraOpThreads = 1 });
+            await using var cached = await OnnxModelRunner.LoadAsync(folder, new OnnxModelRunnerOptions { EnableBatching = false, IntraOpThreads = 1 });
+            var split = decodeLevel != promptLevel;
+            Assert.Equal(split, cached.PrefixCache!.Layout.SplitAccuracy);
+
+            var random = new Random(3);
+            int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(3, 512))];
+            var prompt = Tokens(30);
+            var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 12, StopTokenIds = [] };
+            var one = new GenerationOptions { Temperature = 0, MaxNewTokens = 1, StopTokenIds = [] };
+            for (var turn = 0; turn < 4; turn++)
+            {
+                var expected = await reference.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+                var actual = await cached.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+                Assert.Equal(expected.Tokens, actual.Tokens);
+                var previousPrompt = prompt.Length;
+                prompt = [.. prompt, .. actual.Tokens, .. Tokens(5)];
+                var next = await cached.CollectWithCacheAsync(new GenerationRequest(prompt, one));
+                Assert.Equal((await reference.CollectWithCacheAsync(new GenerationRequest(prompt, one))).Tokens, next.Tokens);
+
+                // Split levels: the reply's keys and values came from single-token steps, which a request without the
+                // cache computes in its prompt step instead; only the earlier prompt is reused. One level: the reply too.
+                if (split)
+                {
+                    Assert.Equal(previousPrompt, next.CachedTokens);
+                }
+                else
+                {
+                    Assert.True(next.CachedTokens > previousPrompt, $"{next.CachedTokens} cached of {previousPrompt} + reply");
+                }
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public async Task GenerateAsync_ConstrainedOrNativeSampledRequest_NeverSharesState()
     {
