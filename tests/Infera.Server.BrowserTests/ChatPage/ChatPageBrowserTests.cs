@@ -254,7 +254,7 @@ public sealed class ChatPageBrowserTests(BrowserFixture fixture, ITestOutputHelp
                 await session.Page.ClickAsync("#toggle-sidebar");
             }
 
-            await session.Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"chat-page-{name}-open.png") });
+            await session.Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"chat-page-{name}-open.png"), Animations = ScreenshotAnimations.Disabled });
         }
 
         session.AssertCleanRun();

@@ -126,6 +126,24 @@ public sealed class InferaChatClientTests(Stories260KFixture fixture) : IClassFi
         Assert.Equal(nameof(GenerationOptions.MinP), ex.ParamName);
     }
 
+    [Theory]
+    [InlineData("min_p", "x")]
+    [InlineData("repetition_penalty", "\"x\"")]
+    [InlineData("top_logprobs", "[1]")]
+    [InlineData("logprobs", "\"maybe\"")]
+    [InlineData("logit_bias", "{\"abc\":5}")]
+    [InlineData("logit_bias", "{\"5\":\"x\"}")]
+    public async Task GetResponseAsync_AdditionalPropertyOfTheWrongType_ThrowsArgumentExceptionNamingIt(string key, string value)
+    {
+        using var client = CreateClient();
+        object given = value == "x" ? value : System.Text.Json.JsonElement.Parse(value);
+        var options = new ChatOptions { AdditionalProperties = new() { [key] = given } };
+
+        var ex = await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetResponseAsync("Hi", options));
+
+        Assert.Equal(key, ex.ParamName);
+    }
+
     [Fact]
     public async Task GetStreamingResponseAsync_LogProbabilitiesRequested_UpdatesCarryThem()
     {
