@@ -10,6 +10,7 @@ public static class ModelBenchmarks
         ["sampling"] = Numerics.SamplingModelBenchmark.RunAsync,
         ["structured-output"] = StructuredOutput.StructuredOutputBenchmark.RunAsync,
         ["serving"] = Serving.ServingBenchmark.RunAsync,
+        ["prefix-cache"] = Caching.PrefixCacheBenchmark.RunAsync,
     };
 
     public static Func<string[], Task<int>>? Find(string name) => Benchmarks.GetValueOrDefault(name);

@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace Infera.Cli;
 
 /// <summary>Resolves the model a command runs: the folder given with --model, or the small default model.</summary>
@@ -36,4 +38,21 @@ internal static class ModelLocator
     /// <summary>The thread count for statistics: a number, or ONNX Runtime's own default.</summary>
     public static string Threads(ModelMetadata metadata) =>
         metadata.IntraOpThreads is int n ? (n == 1 ? "1 thread" : $"{n} threads") : "ONNX Runtime's default threads";
+
+    /// <summary>The <c>--prefix-cache-mb</c> option of the commands that keep a model loaded across requests.</summary>
+    public static Option<int?> PrefixCacheOption() => new("--prefix-cache-mb")
+    {
+        Description = "Memory (MiB) for finished requests' key/value state, reused by later prompts that start the same way; 0 turns it off. Default: sized from the model (two full-context sequences, 64 MiB to 1/8 of memory).",
+    };
+
+    /// <summary>Applies <c>--prefix-cache-mb</c>; a negative value is an error.</summary>
+    public static void ApplyPrefixCache(OnnxModelRunnerOptions options, int? megabytes)
+    {
+        if (megabytes is < 0)
+        {
+            throw new ArgumentOutOfRangeException("--prefix-cache-mb", megabytes, "--prefix-cache-mb must be 0 (off) or more.");
+        }
+
+        options.PrefixCacheBytes = megabytes is int mb ? (long)mb << 20 : null;
+    }
 }

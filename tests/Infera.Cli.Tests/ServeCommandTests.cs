@@ -67,6 +67,29 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_NegativePrefixCacheSize_FailsNamingTheOption()
+    {
+        var (exitCode, _, stderr) = await InferaTool.RunAsync($"serve --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --prefix-cache-mb -1");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("--prefix-cache-mb must be 0 (off) or more.", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Chat_PrefixCacheOff_SameRepliesAsWithDefaultCache()
+    {
+        var model = TestModels.Get(TestModels.Stories260KOnnx);
+        const string Input = "Once upon a time\nThe end.\nAnd then?\n/exit\n";
+        var cached = await InferaTool.RunAsync($"chat --model \"{model}\" --max-tokens 8 --temperature 0", stdin: Input);
+        var off = await InferaTool.RunAsync($"chat --model \"{model}\" --max-tokens 8 --temperature 0 --prefix-cache-mb 0", stdin: Input);
+
+        Assert.Equal(0, cached.ExitCode);
+        Assert.Equal(0, off.ExitCode);
+        Assert.Equal(off.Stdout, cached.Stdout);
+        Assert.True(cached.Stdout.Length > 20, cached.Stdout);
+    }
+
+    [Fact]
     public async Task Serve_HostThatIsNotAnAddress_FailsWithOneLine()
     {
         var (exitCode, _, stderr) = await InferaTool.RunAsync($"serve --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --host example.com");

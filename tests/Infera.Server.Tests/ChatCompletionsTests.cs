@@ -90,6 +90,31 @@ public sealed class ChatCompletionsTests(ServerFixture fixture)
         Assert.Equal(Microsoft.Extensions.AI.ChatFinishReason.Stop, response.FinishReason);
     }
 
+    [Theory]
+    [InlineData(ServerFixture.Gqa)]
+    [InlineData(ServerFixture.Onnx)]
+    public async Task Post_SamePromptTwice_SecondReportsCachedTokensAndSameText(string model)
+    {
+        using var http = fixture.CreateClient();
+        var body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"system\",\"content\":\"Lily and Ben went to the park to play with their dog.\"},{\"role\":\"user\",\"content\":\"What did they see in the big tree?\"}],\"temperature\":0,\"max_tokens\":8}";
+
+        async Task<(string Text, int Prompt, int Cached)> PostAsync()
+        {
+            using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+            var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            var usage = root.GetProperty("usage");
+            return (root.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!, usage.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+        }
+
+        var first = await PostAsync();
+        var second = await PostAsync();
+
+        Assert.Equal(first.Text, second.Text);
+        Assert.Equal(first.Prompt, second.Prompt);
+        Assert.Equal(second.Prompt - 1, second.Cached);
+    }
+
     [Fact]
     public async Task PostStream_RawHttp_SendsOpenAIChunksUsageAndDone()
     {

@@ -19,6 +19,13 @@ public readonly record struct TokenUpdate
     /// <summary>Gets the number of prompt tokens the model processed for this request (after any truncation).</summary>
     public required int PromptTokenCount { get; init; }
 
+    /// <summary>
+    /// Gets how many of the <see cref="PromptTokenCount"/> prompt tokens were not computed for this request because their
+    /// keys and values came from the runner's prefix cache (a leading part of the prompt shared with an earlier request).
+    /// The prompt tokens the model computed are <c>PromptTokenCount - CachedPromptTokenCount</c>.
+    /// </summary>
+    public int CachedPromptTokenCount { get; init; }
+
     /// <summary>Gets why generation ended, on the last update only; <see langword="null"/> on every other update.</summary>
     public GenerationFinishReason? FinishReason { get; init; }
 

@@ -13,11 +13,15 @@ internal static class ChatCommand
         var command = new Command("chat", "Chat with a model interactively. Type /exit or end input (Ctrl+D) to leave, /reset to forget the conversation.");
         arguments.AddTo(command);
         command.Options.Add(system);
+        var prefixCache = ModelLocator.PrefixCacheOption();
+        command.Options.Add(prefixCache);
 
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            using var client = await InferaChatClient.LoadAsync(modelPath, arguments.RunnerOptions(result), cancellationToken: ct).ConfigureAwait(false);
+            var runnerOptions = arguments.RunnerOptions(result);
+            ModelLocator.ApplyPrefixCache(runnerOptions, result.GetValue(prefixCache));
+            using var client = await InferaChatClient.LoadAsync(modelPath, runnerOptions, cancellationToken: ct).ConfigureAwait(false);
             var generation = arguments.ToOptions(result);
             var options = new ChatOptions
             {

@@ -135,7 +135,7 @@ internal static class ChatCompletionsEndpoint
                         Calls.Add(functionCall);
                         break;
                     case UsageContent { Details: var details }:
-                        Usage = CompletionUsage.Create((int)(details.InputTokenCount ?? 0), (int)(details.OutputTokenCount ?? 0));
+                        Usage = CompletionUsage.Create((int)(details.InputTokenCount ?? 0), (int)(details.OutputTokenCount ?? 0), (int)(details.CachedInputTokenCount ?? 0));
                         break;
                 }
             }

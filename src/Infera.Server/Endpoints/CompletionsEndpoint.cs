@@ -95,11 +95,13 @@ internal static class CompletionsEndpoint
     private static async IAsyncEnumerable<Piece> GenerateAsync(IModelRunner runner, GenerationRequest request, StopSequenceMatcher stops, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var promptTokens = 0;
+        var cachedTokens = 0;
         var completionTokens = 0;
         GenerationFinishReason? finish = null;
         await foreach (var update in runner.GenerateAsync(request, cancellationToken).ConfigureAwait(false))
         {
             promptTokens = update.PromptTokenCount;
+            cachedTokens = update.CachedPromptTokenCount;
             completionTokens = update.Index + 1;
             finish = update.FinishReason;
             var text = stops.Append(update.Text);
@@ -121,7 +123,7 @@ internal static class CompletionsEndpoint
             }
         }
 
-        yield return new Piece(stops.Flush(), finish == GenerationFinishReason.Length ? "length" : "stop", CompletionUsage.Create(promptTokens, completionTokens));
+        yield return new Piece(stops.Flush(), finish == GenerationFinishReason.Length ? "length" : "stop", CompletionUsage.Create(promptTokens, completionTokens, cachedTokens));
     }
 
     private static GenerationRequest ToGenerationRequest(CompletionRequest request, InferaServerOptions serverOptions)

@@ -149,6 +149,7 @@ public sealed class InferaChatClient : IChatClient
         var createdAt = DateTimeOffset.UtcNow;
         var modelId = _runner.Metadata.ModelId;
         var promptTokens = 0;
+        var cachedPromptTokens = 0;
         var completionTokens = 0;
         GenerationFinishReason? finish = null;
         List<TokenLogProbabilities>? pendingLogProbabilities = null;
@@ -156,6 +157,7 @@ public sealed class InferaChatClient : IChatClient
         await foreach (var token in _runner.GenerateAsync(new GenerationRequest(prompt, generationOptions), cancellationToken).ConfigureAwait(false))
         {
             promptTokens = token.PromptTokenCount;
+            cachedPromptTokens = token.CachedPromptTokenCount;
             completionTokens = token.Index + 1;
             finish = token.FinishReason;
             if (token.LogProbabilities is { } lp)
@@ -220,6 +222,7 @@ public sealed class InferaChatClient : IChatClient
         last.Contents.Add(new UsageContent(new UsageDetails
         {
             InputTokenCount = promptTokens,
+            CachedInputTokenCount = cachedPromptTokens,
             OutputTokenCount = completionTokens,
             TotalTokenCount = promptTokens + completionTokens,
         }));

@@ -13,33 +13,42 @@ internal sealed class GenerationLoop(
     ChannelWriter<TokenUpdate> writer,
     CancellationToken stopToken,
     CancellationToken callerToken,
-    CancellationToken disposeToken)
+    CancellationToken disposeToken,
+    PrefixCacheSession? cache = null)
 {
+    // Kept-state bookkeeping for the prefix cache: a chosen token not yet run through the model, and tokens generated.
+    private bool _pendingToken;
+    private int _generated;
+
     public void Run()
     {
+        var keep = false;
         try
         {
             stopToken.ThrowIfCancellationRequested();
+            if (cache is not null)
+            {
+                using var cachedDecoder = tokenizer.CreateStreamDecoder();
+                var kept = cache.Start(CreateCacheable);
+                RunLoop(kept, cachedDecoder);
+                keep = true;
+                writer.TryComplete();
+                return;
+            }
+
             using var generatorParams = new GeneratorParams(model);
             ConfigureSearch(generatorParams);
             using var generator = CreateGenerator(generatorParams);
             using var decoder = tokenizer.CreateStreamDecoder();
             stopToken.ThrowIfCancellationRequested();
             generator.AppendTokens(plan.PromptTokens);
-
-            if (plan.UseInferaSampler)
-            {
-                RunWithInferaSampler(generator, decoder);
-            }
-            else
-            {
-                RunWithNativeSearch(generator, decoder);
-            }
-
+            RunLoop(generator, decoder);
             writer.TryComplete();
         }
         catch (OperationCanceledException) when (stopToken.IsCancellationRequested)
         {
+            // Cancelled between steps: the generator's state is whole and may be kept.
+            keep = true;
             writer.TryComplete(disposeToken.IsCancellationRequested && !callerToken.IsCancellationRequested
                 ? new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation.")
                 : new OperationCanceledException("Generation was cancelled.", null, callerToken));
@@ -51,6 +60,39 @@ internal sealed class GenerationLoop(
         catch (Exception ex)
         {
             writer.TryComplete(ex);
+        }
+        finally
+        {
+            cache?.End(keep, _pendingToken, _generated);
+        }
+    }
+
+    private void RunLoop(Generator generator, ITokenStreamDecoder decoder)
+    {
+        if (plan.UseInferaSampler)
+        {
+            RunWithInferaSampler(generator, decoder);
+        }
+        else
+        {
+            RunWithNativeSearch(generator, decoder);
+        }
+    }
+
+    /// <summary>A generator the prefix cache may keep: the request's search settings, with room for <paramref name="maxLength"/> tokens.</summary>
+    private (GeneratorParams, Generator) CreateCacheable(int maxLength)
+    {
+        var generatorParams = new GeneratorParams(model);
+        try
+        {
+            ConfigureSearch(generatorParams);
+            generatorParams.SetSearchOption("max_length", maxLength);
+            return (generatorParams, new Generator(model, generatorParams));
+        }
+        catch
+        {
+            generatorParams.Dispose();
+            throw;
         }
     }
 
@@ -119,6 +161,8 @@ internal sealed class GenerationLoop(
         {
             stopToken.ThrowIfCancellationRequested();
             generator.GenerateNextToken();
+            _pendingToken = true;
+            _generated++;
             var token = generator.GetNextTokens()[0];
 
             // A constraint whose sentence is complete ends the sequence even where its last token is not an EOS token.
@@ -165,6 +209,7 @@ internal sealed class GenerationLoop(
 
             next[0] = sampled.TokenId;
             generator.AppendTokens(next);
+            _generated++;
         }
     }
 
@@ -189,6 +234,7 @@ internal sealed class GenerationLoop(
             Text = isStopToken ? string.Empty : decoder.Decode(token),
             Index = index,
             PromptTokenCount = plan.PromptTokens.Length,
+            CachedPromptTokenCount = cache?.CachedTokens ?? 0,
             FinishReason = finish,
             LogProbabilities = logProbabilities,
         };

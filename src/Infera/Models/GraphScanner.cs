@@ -7,6 +7,18 @@ internal static class GraphScanner
 {
     private const int ChunkSize = 1 << 20;
 
+    /// <summary>Returns, for each of <paramref name="names"/>, whether it occurs in the file.</summary>
+    public static bool[] FindAll(string path, ReadOnlySpan<string> names)
+    {
+        var found = new bool[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            found[i] = FindFirst(path, [names[i]]) is not null;
+        }
+
+        return found;
+    }
+
     /// <summary>Returns the first of <paramref name="names"/> (in their order of preference) that occurs in the file, or <see langword="null"/>.</summary>
     public static string? FindFirst(string path, ReadOnlySpan<string> names)
     {

@@ -41,11 +41,13 @@ public sealed class OnnxModelRunner : IModelRunner
     private readonly SamplingMode _samplingMode;
     private readonly EngineScheduler? _scheduler;
     private readonly GenerationWorkers _workers;
+    private readonly PrefixCache? _prefixCache;
     private long _nextRequestId;
     private int _disposed;
 
-    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, EngineScheduler? scheduler, string schedulingReason, string threadsReason)
+    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, EngineScheduler? scheduler, string schedulingReason, string threadsReason, PrefixCache? prefixCache)
     {
+        _prefixCache = prefixCache;
         _model = model;
         _tokenizer = tokenizer;
         Metadata = metadata;
@@ -102,6 +104,14 @@ public sealed class OnnxModelRunner : IModelRunner
 
     /// <summary>Gets the Engine scheduler in batched mode.</summary>
     internal EngineScheduler? Scheduler => _scheduler;
+
+    /// <summary>Gets a snapshot of the prefix cache's use, or <see langword="null"/> when it is off (<see cref="OnnxModelRunnerOptions.PrefixCacheBytes"/> = 0).</summary>
+    public PrefixCacheStatistics? PrefixCacheStatistics => _prefixCache is { } cache
+        ? new PrefixCacheStatistics(cache.BudgetBytes, cache.Bytes, cache.Count, cache.Hits, cache.Misses, cache.HitTokens, cache.Evictions)
+        : null;
+
+    /// <summary>Gets the prefix cache, or <see langword="null"/> when it is off.</summary>
+    internal PrefixCache? PrefixCache => _prefixCache;
 
     /// <summary>Gets the underlying ONNX Runtime GenAI model, for code that drives it directly (such as a batching engine).</summary>
     internal Model NativeModel => _model;
@@ -193,8 +203,9 @@ public sealed class OnnxModelRunner : IModelRunner
                 threads.Reason);
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
             var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent);
+            var prefixCache = PrefixCacheFactory.Create(folder, contextLength, options.PrefixCacheBytes);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
-            return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason);
+            return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache);
         }
         catch (Exception ex) when (ex is OnnxRuntimeGenAIException)
         {
@@ -288,7 +299,8 @@ public sealed class OnnxModelRunner : IModelRunner
         }
 
         using var releaseSlot = slot;
-        if (_scheduler is { } scheduler && CanBatch(plan))
+        var cacheSession = PrefixCacheSession.TryStart(_prefixCache, plan);
+        if (_scheduler is { } scheduler && CanBatch(plan) && !PrefixCacheFactory.PreferGenerator(_prefixCache, cacheSession, plan, scheduler, _gate.Running))
         {
             await foreach (var update in GenerateBatchedAsync(scheduler, plan, cancellationToken).ConfigureAwait(false))
             {
@@ -311,7 +323,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
         // Register the loop before starting it, so that DisposeAsync either waits for it or cancelled it before its first step.
         var id = Interlocked.Increment(ref _nextRequestId);
-        var loop = new GenerationLoop(_model, _tokenizer, _eosTokenIds, plan, channel.Writer, stop.Token, cancellationToken, _disposeCts.Token);
+        var loop = new GenerationLoop(_model, _tokenizer, _eosTokenIds, plan, channel.Writer, stop.Token, cancellationToken, _disposeCts.Token, cacheSession);
         var completion = GenerationWorkers.CreateCompletion();
         var worker = completion.Task;
         _activeLoops[id] = worker;
@@ -447,6 +459,7 @@ public sealed class OnnxModelRunner : IModelRunner
             await _scheduler.DisposeAsync().ConfigureAwait(false);
         }
 
+        _prefixCache?.Dispose();
         _tokenizer.Dispose();
         _model.Dispose();
     }

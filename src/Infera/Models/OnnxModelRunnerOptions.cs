@@ -55,6 +55,15 @@ public sealed class OnnxModelRunnerOptions
     /// </summary>
     public bool EnableBatching { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets the memory, in bytes, that finished requests' key/value state may keep so that later requests whose
+    /// prompts start the same way (a conversation's history, a shared system prompt) continue from it instead of
+    /// computing it again. <see langword="null"/> (the default) sizes it from the model: room for two sequences as long
+    /// as the context, at least 64 MiB and at most an eighth of the memory available. 0 turns the prefix cache off.
+    /// Greedy output is the same with and without it (see <c>docs/prefix-cache.md</c>).
+    /// </summary>
+    public long? PrefixCacheBytes { get; set; }
+
     /// <summary>Gets or sets the logger factory the runner logs through (for example which scheduling mode it chose). <see langword="null"/> (the default) logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -73,6 +82,11 @@ public sealed class OnnxModelRunnerOptions
         if (IntraOpThreads is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "IntraOpThreads must be at least 1.");
+        }
+
+        if (PrefixCacheBytes is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PrefixCacheBytes), PrefixCacheBytes, "PrefixCacheBytes must not be negative (0 turns the prefix cache off).");
         }
 
         if (ContextLength is < 1)

@@ -50,6 +50,12 @@ internal static class GenerationInstrumentation
         Meter.CreateObservableGauge("infera.kv_cache.usage", () => ObserveDouble(r => r.KeyValueCacheUsage), unit: "1", description: "Fraction of the Engines' key-value cache capacity holding tokens (batched mode; 0 otherwise).");
         Meter.CreateObservableGauge("infera.scheduling.mode", ObserveMode, unit: null, description: "1 for the scheduling mode in use, tagged infera.scheduling.mode = batched or per_request.");
         Meter.CreateObservableCounter("infera.engine.steps", () => Observe(r => r.EngineSteps), unit: "{step}", description: "Engine steps (one model run over a batch) since the model loaded.");
+        Meter.CreateObservableCounter("infera.prefix_cache.hits", () => Observe(r => r.PrefixCache?.Hits ?? 0), unit: "{request}", description: "Requests that continued a kept sequence from the prefix cache.");
+        Meter.CreateObservableCounter("infera.prefix_cache.misses", () => Observe(r => r.PrefixCache?.Misses ?? 0), unit: "{request}", description: "Cacheable requests that found no kept sequence to continue.");
+        Meter.CreateObservableCounter("infera.prefix_cache.hit_tokens", () => Observe(r => r.PrefixCache?.HitTokens ?? 0), unit: "{token}", description: "Prompt tokens taken from the prefix cache instead of computed.");
+        Meter.CreateObservableCounter("infera.prefix_cache.evictions", () => Observe(r => r.PrefixCache?.Evictions ?? 0), unit: "{sequence}", description: "Kept sequences dropped to stay within the prefix cache's budget.");
+        Meter.CreateObservableGauge("infera.prefix_cache.usage", () => Observe(r => r.PrefixCache?.Bytes ?? 0), unit: "By", description: "Bytes of key/value state the prefix cache holds (estimated from the model's layout).");
+        Meter.CreateObservableGauge("infera.prefix_cache.sequences", () => Observe(r => r.PrefixCache?.Count ?? 0), unit: "{sequence}", description: "Idle sequences kept by the prefix cache.");
     }
 
     public static void Register(OnnxModelRunner runner) => Runners.TryAdd(runner, 0);

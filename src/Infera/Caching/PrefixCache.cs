@@ -1,0 +1,215 @@
+namespace Infera;
+
+/// <summary>
+/// Keeps the key/value state of finished requests (their generators) within a memory budget, so that a request whose
+/// prompt starts like an earlier sequence continues from the longest shared prefix instead of recomputing it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A request takes a sequence out of the cache (so no other request and no eviction can touch it while it runs) and
+/// gives it back when it finishes; eviction is least-recently-used over the idle sequences only. Two concurrent
+/// requests with the same prefix cannot share one sequence: the second one computes its prompt, and both sequences are
+/// kept afterwards (budget permitting).
+/// </para>
+/// <para>Thread-safe; every method takes one short lock. Generators are disposed outside the lock.</para>
+/// </remarks>
+internal sealed class PrefixCache : IDisposable
+{
+    /// <summary>A shorter match than this is taken only when it covers at least half of the kept sequence (taking it discards the rest of that sequence).</summary>
+    private const int MinimumUsefulMatch = 32;
+
+    private readonly object _lock = new();
+    private readonly List<CachedSequence> _idle = [];
+    private long _clock;
+    private long _bytes;
+    private long _hits;
+    private long _misses;
+    private long _hitTokens;
+    private long _evictions;
+    private bool _disposed;
+
+    public PrefixCache(PrefixCacheLayout layout, long budgetBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budgetBytes);
+        Layout = layout;
+        BudgetBytes = budgetBytes;
+    }
+
+    public PrefixCacheLayout Layout { get; }
+
+    /// <summary>Gets the most bytes idle sequences may hold.</summary>
+    public long BudgetBytes { get; }
+
+    /// <summary>Gets the bytes the idle sequences hold now.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Gets the number of idle sequences.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets the requests that continued a kept sequence.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Gets the cacheable requests that found no sequence to continue.</summary>
+    public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>Gets the prompt tokens taken from kept sequences instead of computed.</summary>
+    public long HitTokens => Interlocked.Read(ref _hitTokens);
+
+    /// <summary>Gets the sequences dropped to stay within the budget.</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>How many of <paramref name="prompt"/>'s tokens a request may take from a sequence, 0 when none.</summary>
+    public int UsableLength(CachedSequence sequence, ReadOnlySpan<int> prompt, string key, int maxLength)
+    {
+        if (sequence.Key != key || sequence.Capacity < maxLength)
+        {
+            return 0;
+        }
+
+        // At least one prompt token is computed anew: its logits choose the first new token. With separate prompt and
+        // step accuracy levels the rest must be a several-token step, as it is without the cache.
+        var limit = Math.Min(sequence.ReusableLength, prompt.Length - (Layout.SplitAccuracy ? 2 : 1));
+        if (limit <= 0)
+        {
+            return 0;
+        }
+
+        var shared = prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
+        return shared >= MinimumUsefulMatch || 2 * shared >= sequence.ReusableLength ? shared : 0;
+    }
+
+    /// <summary>Whether an idle sequence would give <paramref name="prompt"/> a hit now (a hint: another request may take it first).</summary>
+    public bool HasMatch(ReadOnlySpan<int> prompt, string key, int maxLength)
+    {
+        lock (_lock)
+        {
+            foreach (var sequence in _idle)
+            {
+                if (UsableLength(sequence, prompt, key, maxLength) > 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Takes the idle sequence sharing the longest prefix with <paramref name="prompt"/> (the most recently used among equals), or returns <see langword="null"/>.</summary>
+    public PrefixCacheHit? TryTake(ReadOnlySpan<int> prompt, string key, int maxLength)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var best = -1;
+            var bestLength = 0;
+            for (var i = 0; i < _idle.Count; i++)
+            {
+                var length = UsableLength(_idle[i], prompt, key, maxLength);
+                if (length > bestLength || (length == bestLength && length > 0 && _idle[i].LastUsed > _idle[best].LastUsed))
+                {
+                    best = i;
+                    bestLength = length;
+                }
+            }
+
+            if (best < 0)
+            {
+                Interlocked.Increment(ref _misses);
+                return null;
+            }
+
+            var sequence = _idle[best];
+            _idle.RemoveAt(best);
+            Interlocked.Add(ref _bytes, -sequence.Bytes);
+            Interlocked.Increment(ref _hits);
+            Interlocked.Add(ref _hitTokens, bestLength);
+            return new PrefixCacheHit(sequence, bestLength);
+        }
+    }
+
+    /// <summary>Counts a cacheable request that did not look for a sequence (it went to the batching Engine).</summary>
+    public void CountMiss() => Interlocked.Increment(ref _misses);
+
+    /// <summary>Gives a finished request's sequence to the cache, evicting least-recently-used idle sequences to stay within the budget.</summary>
+    public void Return(CachedSequence sequence)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        List<CachedSequence>? dropped = null;
+        lock (_lock)
+        {
+            if (_disposed || sequence.Bytes > BudgetBytes || sequence.ReusableLength == 0)
+            {
+                (dropped ??= []).Add(sequence);
+            }
+            else
+            {
+                sequence.LastUsed = ++_clock;
+                _idle.Add(sequence);
+                Interlocked.Add(ref _bytes, sequence.Bytes);
+                while (Interlocked.Read(ref _bytes) > BudgetBytes)
+                {
+                    var oldest = 0;
+                    for (var i = 1; i < _idle.Count; i++)
+                    {
+                        if (_idle[i].LastUsed < _idle[oldest].LastUsed)
+                        {
+                            oldest = i;
+                        }
+                    }
+
+                    var evicted = _idle[oldest];
+                    _idle.RemoveAt(oldest);
+                    Interlocked.Add(ref _bytes, -evicted.Bytes);
+                    Interlocked.Increment(ref _evictions);
+                    (dropped ??= []).Add(evicted);
+                }
+            }
+        }
+
+        if (dropped is not null)
+        {
+            foreach (var item in dropped)
+            {
+                item.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Drops every idle sequence.</summary>
+    public void Clear()
+    {
+        CachedSequence[] dropped;
+        lock (_lock)
+        {
+            dropped = [.. _idle];
+            _idle.Clear();
+            Interlocked.Exchange(ref _bytes, 0);
+        }
+
+        foreach (var item in dropped)
+        {
+            item.Dispose();
+        }
+    }
+
+    /// <summary>Drops every idle sequence; sequences returned later are disposed at once.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
+        Clear();
+    }
+}

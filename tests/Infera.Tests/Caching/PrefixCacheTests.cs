@@ -1,0 +1,240 @@
+using Microsoft.Extensions.AI;
+
+namespace Infera.Tests;
+
+/// <summary>
+/// The runner's prefix cache: greedy output with it equals output without it on every shared model and path, it
+/// reports the prompt tokens it saved, never shares state that must not be shared, and stays within its budget.
+/// </summary>
+public sealed class PrefixCacheTests
+{
+    public static TheoryData<string, bool> ModelsAndBatching => new()
+    {
+        { TestModels.Stories260KOnnx, false },
+        { TestModels.Stories260KGqa, true },
+        { TestModels.Stories260KGqa, false },
+        { TestModels.TinyRandomGpt2, false },
+        { TestModels.TinyRandomLlamaFp16, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(ModelsAndBatching))]
+    public async Task GenerateAsync_ConversationAndSharedSystemPrompt_SameTokensAsWithoutCacheAndCountsCachedTokens(string model, bool batching)
+    {
+        var path = TestModels.Get(model);
+        await using var reference = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { PrefixCacheBytes = 0, EnableBatching = false, IntraOpThreads = 1 });
+        await using var cached = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { EnableBatching = batching, IntraOpThreads = 1 });
+        Assert.NotNull(cached.PrefixCache);
+        Assert.Null(reference.PrefixCache);
+        var random = new Random(7);
+        var vocabulary = Math.Min(cached.Metadata.VocabularySize, 1000);
+        int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(3, vocabulary))];
+
+        var system = Tokens(40);
+        var prompt = system.Concat(Tokens(8)).ToArray();
+        for (var turn = 0; turn < 4; turn++)
+        {
+            foreach (var logProbabilities in new[] { false, true })
+            {
+                // Both sampling paths: GenAI's greedy search, and Infera's sampler (log-probabilities) over the same generator.
+                var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 10, LogProbabilities = logProbabilities };
+                var expected = await reference.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+                var actual = await cached.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+                Assert.Equal(expected.Tokens, actual.Tokens);
+                Assert.Equal(0, expected.CachedTokens);
+                if (turn > 0 || logProbabilities)
+                {
+                    Assert.InRange(actual.CachedTokens, system.Length, prompt.Length - 1);
+                }
+
+                if (!logProbabilities)
+                {
+                    // The next turn resends the history: prompt, reply, a new message.
+                    prompt = [.. prompt, .. actual.Tokens, .. Tokens(6)];
+                }
+            }
+        }
+
+        // A different question after the same system prompt continues from the system prompt only.
+        var question = system.Concat(Tokens(9)).ToArray();
+        var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = 10 };
+        var other = await cached.CollectWithCacheAsync(new GenerationRequest(question, greedy));
+        Assert.Equal((await reference.CollectWithCacheAsync(new GenerationRequest(question, greedy))).Tokens, other.Tokens);
+        Assert.Equal(system.Length, other.CachedTokens);
+
+        // The same prompt again: all but its last token come from the cache.
+        var again = await cached.CollectWithCacheAsync(new GenerationRequest(question, greedy));
+        Assert.Equal(other.Tokens, again.Tokens);
+        Assert.Equal(question.Length - 1, again.CachedTokens);
+        Assert.True(cached.PrefixCache!.Hits >= 8);
+    }
+
+    [Theory]
+    [InlineData(TestModels.Stories260KGqa)]
+    [InlineData(TestModels.Stories260KOnnx)]
+    public async Task GenerateAsync_ConcurrentRequestsWithSamePrefix_EachEqualsReference(string model)
+    {
+        var path = TestModels.Get(model);
+        await using var reference = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { PrefixCacheBytes = 0, EnableBatching = false, IntraOpThreads = 1 });
+        await using var cached = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { MaxConcurrentRequests = 6, IntraOpThreads = 1 });
+        var system = "Once upon a time, there was a little girl named Lily. She liked to play outside with her dog. One day";
+        var prompts = new[] { " she saw", " the dog ran", " it rained", " Lily", " they went to the park", " a bird sang" }.Select(s => system + s).ToArray();
+        var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 24 };
+        await cached.CollectWithCacheAsync(new GenerationRequest(system, options));
+
+        for (var round = 0; round < 2; round++)
+        {
+            var actual = await Task.WhenAll(prompts.Select(p => Task.Run(() => cached.CollectWithCacheAsync(new GenerationRequest(p, options)))));
+            for (var i = 0; i < prompts.Length; i++)
+            {
+                Assert.Equal((await reference.CollectWithCacheAsync(new GenerationRequest(prompts[i], options))).Tokens, actual[i].Tokens);
+            }
+        }
+
+        Assert.True(cached.PrefixCache!.Hits > 0);
+    }
+
+    [Theory]
+    [InlineData(4, 0)]
+    [InlineData(4, 4)]
+    [InlineData(0, 0)]
+    public async Task GenerateAsync_Int4AccuracyLevels_SameTokensAsWithoutCacheAndSplitReusesOnlyPromptEntries(int decodeLevel, int promptLevel)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "infera-prefix-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var shape = new Infera.ModelBuilder.SyntheticModelOptions { HiddenSize = 64, LayerCount = 2, HeadCount = 4, KeyValueHeadCount = 2, IntermediateSize = 172, VocabularySize = 512, ContextLength = 512, Seed = 5 };
+            await Infera.ModelBuilder.SyntheticModel.CreateAsync(shape, folder, new Infera.ModelBuilder.ConversionOptions { Precision = Infera.ModelBuilder.ModelPrecision.Int4, AccuracyLevel = decodeLevel, PromptAccuracyLevel = promptLevel });
+            await using var reference = await OnnxModelRunner.LoadAsync(folder, new OnnxModelRunnerOptions { PrefixCacheBytes = 0, EnableBatching = false, IntraOpThreads = 1 });
+            await using var cached = await OnnxModelRunner.LoadAsync(folder, new OnnxModelRunnerOptions { EnableBatching = false, IntraOpThreads = 1 });
+            var split = decodeLevel != promptLevel;
+            Assert.Equal(split, cached.PrefixCache!.Layout.SplitAccuracy);
+
+            var random = new Random(3);
+            int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(3, 512))];
+            var prompt = Tokens(30);
+            var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 12, StopTokenIds = [] };
+            var one = new GenerationOptions { Temperature = 0, MaxNewTokens = 1, StopTokenIds = [] };
+            for (var turn = 0; turn < 4; turn++)
+            {
+                var expected = await reference.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+                var actual = await cached.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+                Assert.Equal(expected.Tokens, actual.Tokens);
+                var previousPrompt = prompt.Length;
+                prompt = [.. prompt, .. actual.Tokens, .. Tokens(5)];
+                var next = await cached.CollectWithCacheAsync(new GenerationRequest(prompt, one));
+                Assert.Equal((await reference.CollectWithCacheAsync(new GenerationRequest(prompt, one))).Tokens, next.Tokens);
+
+                // Split levels: the reply's keys and values came from single-token steps, which a request without the
+                // cache computes in its prompt step instead; only the earlier prompt is reused. One level: the reply too.
+                if (split)
+                {
+                    Assert.Equal(previousPrompt, next.CachedTokens);
+                }
+                else
+                {
+                    Assert.True(next.CachedTokens > previousPrompt, $"{next.CachedTokens} cached of {previousPrompt} + reply");
+                }
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ConstrainedOrNativeSampledRequest_NeverSharesState()
+    {
+        await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KOnnx), new OnnxModelRunnerOptions { SamplingMode = SamplingMode.Native, IntraOpThreads = 1 });
+        const string Prompt = "Once upon a time, there was a little girl named Lily. She liked to play outside with her dog.";
+        var first = await runner.CollectWithCacheAsync(new GenerationRequest(Prompt, new GenerationOptions { Temperature = 0, MaxNewTokens = 8 }));
+        Assert.Equal(0, first.CachedTokens);
+        Assert.Equal(1, runner.PrefixCache!.Count);
+
+        var schema = """{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"],"x-guidance":{"whitespace_flexible":false}}""";
+        var constrained = await runner.CollectWithCacheAsync(new GenerationRequest(Prompt, new GenerationOptions { MaxNewTokens = 8, Constraint = DecodingConstraint.JsonSchema(schema) }));
+        var sampled = await runner.CollectWithCacheAsync(new GenerationRequest(Prompt, new GenerationOptions { Temperature = 0.9f, TopP = 0.9f, Seed = 3, MaxNewTokens = 8 }));
+        Assert.Equal(0, constrained.CachedTokens);
+        Assert.Equal(0, sampled.CachedTokens);
+
+        // The greedy entry is untouched by them and still serves the next greedy request.
+        Assert.Equal(1, runner.PrefixCache.Count);
+        var again = await runner.CollectWithCacheAsync(new GenerationRequest(Prompt, new GenerationOptions { Temperature = 0, MaxNewTokens = 8 }));
+        Assert.Equal(first.Tokens, again.Tokens);
+        Assert.True(again.CachedTokens > 0);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ThousandRequestsWithRandomPrefixes_StaysWithinBudgetAndEvicts()
+    {
+        var path = TestModels.Get(TestModels.Stories260KGqa);
+        const long Budget = 8L << 20;
+        await using var runner = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { PrefixCacheBytes = Budget, IntraOpThreads = 1 });
+        var cache = runner.PrefixCache!;
+        var random = new Random(11);
+        var prefixes = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, random.Next(8, 60)).Select(_ => random.Next(3, 512)).ToArray()).ToArray();
+        var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 2 };
+        for (var i = 0; i < 1000; i++)
+        {
+            var prefix = prefixes[random.Next(prefixes.Length)];
+            int[] prompt = [1, .. prefix, .. Enumerable.Range(0, random.Next(1, 20)).Select(_ => random.Next(3, 512))];
+            await runner.CollectWithCacheAsync(new GenerationRequest(prompt, options));
+            Assert.InRange(cache.Bytes, 0, Budget);
+        }
+
+        Assert.True(cache.Evictions > 0, "the budget forced no eviction");
+        Assert.True(cache.Hits > 200, $"{cache.Hits} hits");
+        Assert.True(cache.HitTokens > 0);
+        Assert.InRange(cache.Count, 1, (int)(Budget / cache.Layout.BytesOf(cache.Layout.CapacityFor(3), 1, 1)));
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_ConversationResendingHistory_ReportsCachedInputTokensAndSameReplies()
+    {
+        var path = TestModels.Get(TestModels.Stories260KOnnx);
+        using var cached = await InferaChatClient.LoadAsync(path, new OnnxModelRunnerOptions { IntraOpThreads = 1 });
+        using var plain = await InferaChatClient.LoadAsync(path, new OnnxModelRunnerOptions { PrefixCacheBytes = 0, IntraOpThreads = 1 });
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16 };
+        List<Microsoft.Extensions.AI.ChatMessage> withCache = [new(ChatRole.System, "You tell short stories about a girl named Lily and her dog.")];
+        List<Microsoft.Extensions.AI.ChatMessage> without = [.. withCache];
+        foreach (var (message, turn) in new[] { "Tell me about the park.", "What did the dog do?", "And then?" }.Select((m, i) => (m, i)))
+        {
+            withCache.Add(new(ChatRole.User, message));
+            without.Add(new(ChatRole.User, message));
+            var reply = await cached.GetResponseAsync(withCache, options);
+            var expected = await plain.GetResponseAsync(without, options);
+            Assert.Equal(expected.Text, reply.Text);
+            Assert.Equal(expected.Usage!.InputTokenCount, reply.Usage!.InputTokenCount);
+            Assert.Equal(0, expected.Usage.CachedInputTokenCount);
+            if (turn > 0)
+            {
+                Assert.InRange(reply.Usage.CachedInputTokenCount!.Value, 10, reply.Usage.InputTokenCount!.Value - 1);
+            }
+
+            withCache.AddMessages(reply);
+            without.AddMessages(expected);
+        }
+    }
+}
+
+internal static class PrefixCacheRunnerExtensions
+{
+    public static async Task<(int[] Tokens, int CachedTokens, int PromptTokens)> CollectWithCacheAsync(this IModelRunner runner, GenerationRequest request)
+    {
+        var tokens = new List<int>();
+        var cached = -1;
+        var prompt = 0;
+        await foreach (var update in runner.GenerateAsync(request))
+        {
+            tokens.Add(update.TokenId);
+            cached = update.CachedPromptTokenCount;
+            prompt = update.PromptTokenCount;
+        }
+
+        return ([.. tokens], cached, prompt);
+    }
+}
