@@ -22,8 +22,9 @@ internal sealed class GgufFile : IDisposable
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
 
-    private GgufFile(string path, long length, int version, Dictionary<string, object> metadata, Dictionary<string, GgufTensorInfo> tensors, MemoryMappedFile map, MemoryMappedViewAccessor view)
+    private GgufFile(string path, long length, int version, Dictionary<string, object> metadata, Dictionary<string, GgufTensorInfo> tensors, MemoryMappedFile map, MemoryMappedViewAccessor view, long metadataEnd)
     {
+        MetadataEnd = metadataEnd;
         Path = path;
         Length = length;
         Version = version;
@@ -38,6 +39,9 @@ internal sealed class GgufFile : IDisposable
     public long Length { get; }
 
     public int Version { get; }
+
+    /// <summary>Gets the offset where the metadata ends and the tensor directory starts.</summary>
+    public long MetadataEnd { get; }
 
     /// <summary>Gets the metadata: scalars as their .NET type (uint, int, float, bool, string, ulong, …), arrays as <c>object[]</c> or typed arrays.</summary>
     public IReadOnlyDictionary<string, object> Metadata { get; }
@@ -86,6 +90,7 @@ internal sealed class GgufFile : IDisposable
                 metadata[key] = reader.Value(type, key);
             }
 
+            long metadataEnd = reader.Position;
             long alignment = metadata.TryGetValue("general.alignment", out var a) ? Convert.ToInt64(a, CultureInfo.InvariantCulture) : 32;
             if (alignment <= 0 || alignment % 8 != 0)
             {
@@ -145,7 +150,7 @@ internal sealed class GgufFile : IDisposable
                 tensors[name] = info;
             }
 
-            return new GgufFile(path, length, version, metadata, tensors, map, view);
+            return new GgufFile(path, length, version, metadata, tensors, map, view, metadataEnd);
         }
         catch
         {
