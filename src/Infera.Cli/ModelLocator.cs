@@ -2,14 +2,25 @@ using System.CommandLine;
 
 namespace Infera.Cli;
 
-/// <summary>Resolves the model a command runs: the folder given with --model, or the small default model.</summary>
+/// <summary>
+/// Resolves the model a command runs: the folder given with --model; a GGUF file or an Ollama model name given with --model,
+/// imported once into the model cache (Infera.ModelBuilder's GgufImporter); or the small default model.
+/// </summary>
 internal static class ModelLocator
 {
     public static async Task<string> ResolveAsync(string? model, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(model))
         {
-            return model;
+            if (Directory.Exists(model))
+            {
+                return model;
+            }
+
+            using var progress = new ConsoleProgressBar("importing " + Path.GetFileName(model));
+            string? imported = await Infera.ModelBuilder.GgufImporter.ResolveAsync(model, null, progress, cancellationToken).ConfigureAwait(false);
+            progress.Dispose();
+            return imported ?? model;
         }
 
         if (EmbeddedDefaultModel.IsEmbedded)

@@ -72,7 +72,7 @@ public static class DefaultModel
     /// </summary>
     public static string CacheDirectory => DefaultCacheDirectory();
 
-    private static string DefaultCacheDirectory()
+    internal static string DefaultCacheDirectory()
     {
         if (OperatingSystem.IsWindows())
         {
