@@ -271,7 +271,14 @@ public sealed class ModelLibrary : IDisposable
         var fromPath = Path.GetFullPath(Path.Combine(options.BaseDirectory ?? Environment.CurrentDirectory, ExpandHome(from)));
         ModelManifest manifest;
         progress?.Report(new ModelPullProgress("parsing modelfile"));
-        if (Directory.Exists(fromPath) || File.Exists(fromPath))
+        if (Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(fromPath)) == _paths.Models && File.Exists(fromPath + ".json"))
+        {
+            // FROM a ready folder of this library (what 'show --modelfile' prints): share it.
+            var marker = ModelJson.ReadManifest(fromPath + ".json");
+            manifest = new ModelManifest { ModelId = marker.ModelId, Source = new ModelSource { Kind = ModelSource.Modelfile, From = fromPath, Format = PullPlan.OnnxGenAI }, ParameterCount = marker.ParameterCount, Files = marker.Files };
+            ReadGenAIConfig(fromPath, manifest);
+        }
+        else if (Directory.Exists(fromPath) || File.Exists(fromPath))
         {
             manifest = await ImportLocalAsync(fromPath, progress, cancellationToken).ConfigureAwait(false);
         }
