@@ -3,8 +3,8 @@ using Infera.Models;
 namespace Infera.Cli;
 
 /// <summary>
-/// Resolves the model a command runs, the same way for every command: a folder path, a library name (<c>name:tag</c>,
-/// <c>org/name</c>) from <see cref="ModelLibrary"/>, or, with no --model, the small default model.
+/// Resolves the model a command runs, the same way for every command (<see cref="ModelLibrary.ResolveAsync"/>): a folder
+/// path, a library name (<c>name:tag</c>, <c>org/name</c>), a GGUF file or an Ollama model name, or, with no --model, the small default model.
 /// </summary>
 internal static class ModelLocator
 {
@@ -12,8 +12,10 @@ internal static class ModelLocator
     {
         if (!string.IsNullOrWhiteSpace(model))
         {
+            // One resolver for every command: a folder, a library name, a GGUF file or an Ollama name (imported once).
             using var library = new ModelLibrary();
-            return await library.ResolveAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var progress = new PullProgressPrinter();
+            return await library.ResolveAsync(model, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var path = await Infera.ModelBuilder.DefaultModel.EnsureCreatedAsync(cancellationToken: cancellationToken).ConfigureAwait(false);

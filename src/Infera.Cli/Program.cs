@@ -1,6 +1,11 @@
 using System.CommandLine;
 using Infera.Cli.Commands;
 
+// GGUF files and Ollama names load wherever a model folder does (ModelSources), also through InferaChatClient.LoadAsync.
+// Library names first (ModelLibrary), then GGUF files and Ollama's local store (GgufImporter).
+Infera.Models.ModelLibrary.RegisterModelSource();
+Infera.ModelBuilder.GgufImporter.RegisterModelSource();
+
 var root = new RootCommand("infera: run language models locally with ONNX Runtime GenAI.");
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());

@@ -66,7 +66,7 @@ public static class DefaultModel
         File.Exists(Path.Combine(folder, "genai_config.json")) && File.Exists(Path.Combine(folder, "model.onnx")) &&
         File.Exists(Path.Combine(folder, "tokenizer.json")) && File.Exists(Path.Combine(folder, "infera_model.json"));
 
-    private static string DefaultCacheDirectory()
+    internal static string DefaultCacheDirectory()
     {
         if (OperatingSystem.IsWindows())
         {

@@ -1,7 +1,7 @@
 
 namespace Infera.ModelBuilder;
 
-/// <summary>Converts llama2.c checkpoints and Hugging Face folders into ONNX Runtime GenAI model folders.</summary>
+/// <summary>Converts llama2.c checkpoints, Hugging Face folders and GGUF files into ONNX Runtime GenAI model folders.</summary>
 /// <remarks>
 /// Conversions read the input before they write anything and write the output folder atomically: when a conversion fails or
 /// is canceled, no output folder (and no partial one) is left. Methods are thread-safe; each call works on its own files.
@@ -54,6 +54,32 @@ public static class ModelConverter
             {
                 using var checkpoint = HuggingFaceCheckpoint.Open(inputDirectory, options.ContextLength);
                 return ModelFolderWriter.Write(checkpoint, checkpoint.CopyTokenizer, outputDirectory, options, progress, cancellationToken);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Converts a GGUF file (llama.cpp's format: architectures llama, mistral, qwen2, phi3) into an ONNX Runtime GenAI model folder.</summary>
+    /// <param name="inputPath">The GGUF file (version 3), with tensors of type F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K or Q6_K.</param>
+    /// <param name="outputDirectory">The folder to create.</param>
+    /// <param name="options">
+    /// The conversion options; <see langword="null"/> means <see cref="ModelPrecision.Keep"/> (each weight at the closest exact
+    /// representation of the file's) with fused operators. Other precisions dequantize every weight and convert it as a float model.
+    /// </param>
+    /// <param name="progress">Receives the fraction done, from 0 to 1.</param>
+    /// <param name="cancellationToken">The <see cref="CancellationToken"/> to monitor for cancellation requests. The default is <see cref="CancellationToken.None"/>.</param>
+    /// <returns>A description of the written model folder.</returns>
+    /// <exception cref="ModelConversionException">The file is missing, truncated, of another GGUF version, of an unsupported architecture, lacks a tensor or holds an unsupported tensor type, or the output cannot be written.</exception>
+    public static Task<ConversionResult> ConvertGgufAsync(string inputPath, string outputDirectory, ConversionOptions? options = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputPath);
+        ArgumentNullException.ThrowIfNull(outputDirectory);
+        options ??= new ConversionOptions { Precision = ModelPrecision.Keep };
+        options.Validate();
+        return Task.Run(
+            () =>
+            {
+                using var checkpoint = GgufCheckpoint.Open(inputPath, options.ContextLength);
+                return ModelFolderWriter.Write(checkpoint, checkpoint.WriteTokenizer, outputDirectory, options, progress, cancellationToken);
             },
             cancellationToken);
     }

@@ -16,7 +16,7 @@ internal static class EvalCommand
 
     private static Command CreatePerplexity()
     {
-        var model = new Option<string>("--model", "-m") { Description = "A library model name or a model folder.", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "A library model name (name:tag, org/name), a model folder, a GGUF file or an Ollama model name.", Required = true };
         var text = new Option<string>("--text") { Description = "The text file to score (UTF-8).", Required = true };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Score at most this many tokens (default: the model's context)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with perplexity and tokens." };

@@ -6,9 +6,18 @@ namespace Infera.Cli.Commands;
 /// <summary>The options shared by <c>convert</c> and <c>create-model</c>: precision, block size, graph and output.</summary>
 internal sealed class ModelBuilderArguments
 {
+    public ModelBuilderArguments(string defaultPrecision = "fp32")
+    {
+        Precision = new("--precision")
+        {
+            Description = defaultPrecision == "keep" ? "Weight precision: keep (each weight at the closest exact form of the file's), fp32, fp16, int8 or int4." : "Weight precision: fp32, fp16, int8 or int4.",
+            DefaultValueFactory = _ => defaultPrecision,
+        };
+    }
+
     public Option<string> Output { get; } = new("--output", "-o") { Description = "The model folder to create.", Required = true };
 
-    public Option<string> Precision { get; } = new("--precision") { Description = "Weight precision: fp32, fp16, int8 or int4.", DefaultValueFactory = _ => "fp32" };
+    public Option<string> Precision { get; }
 
     public Option<int> BlockSize { get; } = new("--block-size") { Description = "Weights per scale for int8/int4 (power of two, 16-128).", DefaultValueFactory = _ => 32 };
 
@@ -82,6 +91,7 @@ internal sealed class ModelBuilderArguments
         "fp16" or "float16" or "f16" => ModelPrecision.Float16,
         "int8" or "q8" => ModelPrecision.Int8,
         "int4" or "q4" => ModelPrecision.Int4,
+        "keep" => ModelPrecision.Keep,
         _ => throw new ArgumentException($"Unknown --precision '{value}'; use fp32, fp16, int8 or int4."),
     };
 

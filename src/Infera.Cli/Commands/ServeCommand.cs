@@ -17,7 +17,7 @@ internal static class ServeCommand
 {
     internal static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "A library model name (name:tag, org/name) or an ONNX Runtime GenAI model folder. Without it, a small built-in model with random weights is served." };
+        var model = new Option<string?>("--model", "-m") { Description = "A library model name (name:tag, org/name), an ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once). Without it, a small built-in model with random weights is served." };
         var host = new Option<string>("--host") { Description = "The address to listen on: an IP address or localhost. Default: 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one. Default: 8080.", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/... Default: the INFERA_API_KEY environment variable, or no key." };

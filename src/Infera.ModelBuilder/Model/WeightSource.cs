@@ -11,6 +11,12 @@ internal abstract class WeightSource : IDisposable
     /// <summary>Reads one tensor as float32 in the layout <see cref="WeightKind"/> documents. <paramref name="layer"/> is ignored for global tensors.</summary>
     public abstract float[] Read(WeightKind kind, int layer);
 
+    /// <summary>
+    /// Reads a matrix in the <c>MatMulNBits</c> form the source stores it in (GGUF quantized tensors), or returns
+    /// <see langword="null"/> when the source stores it as floats. Only <see cref="ModelPrecision.Keep"/> conversions ask.
+    /// </summary>
+    public virtual QuantizedMatrix? ReadQuantized(WeightKind kind, int layer) => null;
+
     /// <summary>Returns the number of elements <paramref name="kind"/> has for this geometry.</summary>
     public long ExpectedLength(WeightKind kind)
     {

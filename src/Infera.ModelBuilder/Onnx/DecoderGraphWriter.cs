@@ -26,6 +26,9 @@ internal sealed partial class DecoderGraphWriter
     private readonly int _headSize;
     private readonly int _paddedHeadSize;
     private readonly int _totalSteps;
+
+    // Whether matrices the source stores quantized keep their codes (ModelPrecision.Keep, fused graph).
+    private readonly bool _keep;
     private int _steps;
     private float[]? _embedding;
 
@@ -44,6 +47,7 @@ internal sealed partial class DecoderGraphWriter
         // zero-padded heads give identical results.
         _paddedHeadSize = options.GraphStyle == GraphStyle.Fused ? (_headSize + 15) / 16 * 16 : _headSize;
         _totalSteps = (_config.LayerCount * 8) + 4;
+        _keep = options.Precision == ModelPrecision.Keep && options.GraphStyle == GraphStyle.Fused;
     }
 
     /// <summary>Builds the model; tensors stream through <paramref name="external"/> one at a time.</summary>
@@ -72,8 +76,8 @@ internal sealed partial class DecoderGraphWriter
     private QuantizedWeight? _tiedHead;
 
     /// <summary>The accuracy level of steps of more than one token: the option, or 0 for large int4 models decoded at level 4.</summary>
-    private int PromptAccuracyLevel(int accuracy) => _options.PromptAccuracyLevel
-        ?? (_options.Precision == ModelPrecision.Int4 && accuracy == 4 && (long)_config.HiddenSize * _config.IntermediateSize >= LargeProjectionThreshold ? 0 : accuracy);
+    private int PromptAccuracyLevel(int accuracy, int bits) => _options.PromptAccuracyLevel
+        ?? ((_options.Precision == ModelPrecision.Int4 || (_keep && bits == 4)) && accuracy == 4 && (long)_config.HiddenSize * _config.IntermediateSize >= LargeProjectionThreshold ? 0 : accuracy);
 
     /// <summary>A boolean scalar: whether this step processes more than one token.</summary>
     private string IsPromptStep()
@@ -155,8 +159,10 @@ internal sealed partial class DecoderGraphWriter
                 Float("scale", 1f / MathF.Sqrt(_headSize)),
                 Float("softcap", 0f));
 
-            float[] wo = PadColumns(_source.Read(WeightKind.AttentionOutput, l), c.HiddenSize);
-            string attnOut = Linear($"{prefix}/attn/o_proj/MatMul", attention, wo, c.HiddenSize, c.HeadCount * _paddedHeadSize);
+            // Padding the heads inserts columns inside quantization blocks: padded models take the float path there.
+            var woCodes = _keep && _paddedHeadSize == _headSize ? _source.ReadQuantized(WeightKind.AttentionOutput, l) : null;
+            float[]? wo = woCodes is null ? PadColumns(_source.Read(WeightKind.AttentionOutput, l), c.HiddenSize) : null;
+            string attnOut = Linear($"{prefix}/attn/o_proj/MatMul", attention, wo, c.HiddenSize, c.HeadCount * _paddedHeadSize, codes: woCodes);
             Step();
 
             string ffnNorm = Norm($"model.layers.{l}.post_attention_layernorm.weight", WeightKind.FeedForwardNorm, l);
@@ -263,6 +269,12 @@ internal sealed partial class DecoderGraphWriter
         int qRows = c.HeadCount * _paddedHeadSize;
         int kvRows = c.KeyValueHeadCount * _paddedHeadSize;
         int rows = qRows + (2 * kvRows);
+        if (_keep && KeptQkv(layer) is { } codes)
+        {
+            Step();
+            return QkvBias(layer, prefix, Linear($"{prefix}/attn/qkv_proj/MatMul", input, null, rows, c.HiddenSize, codes: codes), rows, qRows, kvRows);
+        }
+
         var fused = new float[(long)rows * c.HiddenSize];
         var q = _source.Read(WeightKind.Query, layer);
         CheckLength(q, WeightKind.Query);
@@ -276,6 +288,37 @@ internal sealed partial class DecoderGraphWriter
         Step();
         string output = Linear($"{prefix}/attn/qkv_proj/MatMul", input, fused, rows, c.HiddenSize);
         Step();
+        return QkvBias(layer, prefix, output, rows, qRows, kvRows);
+    }
+
+    /// <summary>
+    /// The fused query/key/value codes of a source that stores the three quantized: brought to one form without changing a
+    /// value, padded heads as zero rows. <see langword="null"/> when one of them is stored as floats.
+    /// </summary>
+    private QuantizedMatrix? KeptQkv(int layer)
+    {
+        var c = _config;
+        var q = _source.ReadQuantized(WeightKind.Query, layer);
+        var k = q is null ? null : _source.ReadQuantized(WeightKind.Key, layer);
+        var v = k is null ? null : _source.ReadQuantized(WeightKind.Value, layer);
+        if (q is null || k is null || v is null)
+        {
+            return null;
+        }
+
+        var parts = QuantizedMatrix.CommonForm([q, k, v]);
+        int[] heads = [c.HeadCount, c.KeyValueHeadCount, c.KeyValueHeadCount];
+        var padded = parts.Select((p, i) => p.MapRows(heads[i] * _paddedHeadSize, r =>
+        {
+            int s = SourceDimension(r % _paddedHeadSize);
+            return s < 0 ? -1 : ((r / _paddedHeadSize) * _headSize) + s;
+        })).ToList();
+        return QuantizedMatrix.ConcatRows(padded);
+    }
+
+    private string QkvBias(int layer, string prefix, string output, int rows, int qRows, int kvRows)
+    {
+        var c = _config;
         if (!c.AttentionBias)
         {
             return output;
@@ -300,33 +343,48 @@ internal sealed partial class DecoderGraphWriter
     {
         var c = _config;
         int layer = int.Parse(prefix.AsSpan(prefix.LastIndexOf('.') + 1), System.Globalization.CultureInfo.InvariantCulture);
-        var gateW = _source.Read(WeightKind.Gate, layer);
-        CheckLength(gateW, WeightKind.Gate);
-        string gate = Linear($"{prefix}/mlp/gate_proj/MatMul", input, gateW, c.IntermediateSize, c.HiddenSize);
+        var (gateW, gateCodes) = LinearWeights(WeightKind.Gate, layer);
+        string gate = Linear($"{prefix}/mlp/gate_proj/MatMul", input, gateW, c.IntermediateSize, c.HiddenSize, codes: gateCodes);
         Step();
-        var upW = _source.Read(WeightKind.Up, layer);
-        CheckLength(upW, WeightKind.Up);
-        string up = Linear($"{prefix}/mlp/up_proj/MatMul", input, upW, c.IntermediateSize, c.HiddenSize);
+        var (upW, upCodes) = LinearWeights(WeightKind.Up, layer);
+        string up = Linear($"{prefix}/mlp/up_proj/MatMul", input, upW, c.IntermediateSize, c.HiddenSize, codes: upCodes);
         Step();
         string sigmoid = _graph.Node("Sigmoid", $"{prefix}/mlp/act_fn/Sigmoid", [gate]);
         string silu = _graph.Node("Mul", $"{prefix}/mlp/act_fn/Mul", [gate, sigmoid]);
         string product = _graph.Node("Mul", $"{prefix}/mlp/Mul", [silu, up]);
-        var downW = _source.Read(WeightKind.Down, layer);
-        CheckLength(downW, WeightKind.Down);
-        string down = Linear($"{prefix}/mlp/down_proj/MatMul", product, downW, c.HiddenSize, c.IntermediateSize);
+        var (downW, downCodes) = LinearWeights(WeightKind.Down, layer);
+        string down = Linear($"{prefix}/mlp/down_proj/MatMul", product, downW, c.HiddenSize, c.IntermediateSize, codes: downCodes);
         Step();
         return down;
+    }
+
+    /// <summary>A matrix as the source stores it: its codes when the conversion keeps them and the source has them, else its float32 values.</summary>
+    private (float[]? Weights, QuantizedMatrix? Codes) LinearWeights(WeightKind kind, int layer)
+    {
+        if (_keep && _source.ReadQuantized(kind, layer) is { } codes)
+        {
+            return (null, codes);
+        }
+
+        var weights = _source.Read(kind, layer);
+        CheckLength(weights, kind);
+        return (weights, null);
     }
 
     private void LanguageModelHead(string hidden, string seqlens64, bool lastOnly)
     {
         var c = _config;
-        float[] head = _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
-        CheckLength(head, WeightKind.LanguageModelHead);
+        var headCodes = _keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
+        float[]? head = headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
+        if (head is not null)
+        {
+            CheckLength(head, WeightKind.LanguageModelHead);
+        }
+
         _embedding = null;
         if (!lastOnly)
         {
-            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", quantized: _tiedHead);
+            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", quantized: _tiedHead, codes: headCodes);
             Step();
             return;
         }
@@ -348,7 +406,7 @@ internal sealed partial class DecoderGraphWriter
         string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
         string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
-        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, quantized: _tiedHead);
+        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, quantized: _tiedHead, codes: headCodes);
         Step();
 
         // The broadcast is a Mul by ones of shape [batch, sequence, 1] rather than an Expand: ONNX Runtime runs large
@@ -372,6 +430,14 @@ internal sealed partial class DecoderGraphWriter
         return new QuantizedWeight(data, scales, layout);
     }
 
+    /// <summary>Writes codes a source provides as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
+    private QuantizedWeight WriteCodes(QuantizedMatrix codes, string name)
+    {
+        var layout = codes.Layout;
+        string data = _graph.Initializer(name + ".weight_Q" + layout.Bits, DataType.Uint8, [layout.N, layout.BlocksPerRow, layout.BlobSize], codes.Packed.AsSpan());
+        return new QuantizedWeight(data, codes.Scales, layout);
+    }
+
     /// <summary>Writes a [out, in] linear layer as MatMul (float) or MatMulNBits (int4/int8) and returns its output.</summary>
     /// <param name="name">The node name (…/MatMul).</param>
     /// <param name="input">The input.</param>
@@ -381,21 +447,23 @@ internal sealed partial class DecoderGraphWriter
     /// <param name="output">The output name, or <see langword="null"/> for the default.</param>
     /// <param name="onePositionPerRow">Whether the input has one position per sequence even in prompts (the last-position head): no prompt branch then.</param>
     /// <param name="quantized">The weights' codes already written (a tied head shares the embedding table's), or <see langword="null"/>.</param>
-    private string Linear(string name, string input, float[] weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedWeight? quantized = null)
+    /// <param name="codes">The weights as the source stores them in <c>MatMulNBits</c> form (then <paramref name="weights"/> is unused), or <see langword="null"/>.</param>
+    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedWeight? quantized = null, QuantizedMatrix? codes = null)
     {
         string[] outputs = [output ?? name + "/output_0"];
-        switch (_options.Precision)
+        var precision = codes is not null ? ModelPrecision.Int4 : _options.Precision;
+        switch (precision)
         {
             case ModelPrecision.Int4:
             case ModelPrecision.Int8:
                 {
-                    var weight = quantized ?? Quantize(weights, outFeatures, inFeatures, name);
+                    var weight = quantized ?? (codes is not null ? WriteCodes(codes, name) : Quantize(weights!, outFeatures, inFeatures, name));
                     int bits = weight.Layout.Bits;
-                    int blockSize = _options.BlockSize;
+                    int blockSize = weight.Layout.BlockSize;
                     string q = weight.Data;
                     string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales);
                     int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
-                    int promptAccuracy = onePositionPerRow ? accuracy : PromptAccuracyLevel(accuracy);
+                    int promptAccuracy = onePositionPerRow ? accuracy : PromptAccuracyLevel(accuracy, bits);
                     string nodeName = name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal);
                     NodeProto MatMulNBits(string matMulName, string output, int level)
                     {
@@ -428,7 +496,7 @@ internal sealed partial class DecoderGraphWriter
 
             default:
                 {
-                    var transposed = Transpose(weights, outFeatures, inFeatures);
+                    var transposed = Transpose(weights!, outFeatures, inFeatures);
                     string w = name + ".weight";
                     WriteFloatTensor(w, [inFeatures, outFeatures], transposed);
                     return _graph.Node("MatMul", name, [input, w], outputs);

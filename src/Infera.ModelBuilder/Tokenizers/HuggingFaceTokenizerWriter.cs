@@ -31,7 +31,7 @@ internal static class HuggingFaceTokenizerWriter
         w.WriteNull("padding");
 
         w.WriteStartArray("added_tokens");
-        foreach (int id in new[] { v.UnknownId, v.BosId, v.EosId }.Concat(v.PadId is int p ? [p] : []).Distinct().Order())
+        foreach (int id in new[] { v.UnknownId, v.BosId, v.EosId }.Concat(v.PadId is int p ? [p] : []).Concat(v.ControlIds).Distinct().Order())
         {
             w.WriteStartObject();
             w.WriteNumber("id", id);

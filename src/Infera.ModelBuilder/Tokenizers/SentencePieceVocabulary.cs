@@ -46,7 +46,10 @@ internal sealed class SentencePieceVocabulary
 
     public int Count => Pieces.Count;
 
-    public bool IsSpecial(int id) => id == UnknownId || id == BosId || id == EosId || id == PadId;
+    /// <summary>Gets further control or user-defined tokens (chat markers): special, never merged, matched whole.</summary>
+    public IReadOnlySet<int> ControlIds { get; init; } = new HashSet<int>();
+
+    public bool IsSpecial(int id) => id == UnknownId || id == BosId || id == EosId || id == PadId || ControlIds.Contains(id);
 
     public static bool IsBytePiece(string piece) =>
         piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>' && Uri.IsHexDigit(piece[3]) && Uri.IsHexDigit(piece[4]);

@@ -24,6 +24,7 @@ public sealed class ModelLibrary : IDisposable
 {
     private readonly LibraryPaths _paths;
     private readonly bool _ownsHub;
+    private readonly Lazy<HuggingFaceHubClient> _hub;
 
     /// <summary>Initializes a new instance of the <see cref="ModelLibrary"/> class.</summary>
     /// <param name="options">The options; <see langword="null"/> uses <c>INFERA_HOME</c> and the Hub settings of the environment.</param>
@@ -40,7 +41,7 @@ public sealed class ModelLibrary : IDisposable
         Options = options ?? new ModelLibraryOptions();
         _paths = new LibraryPaths(Options.RootDirectory ?? LibraryPaths.DefaultRoot());
         _ownsHub = hub is null;
-        Hub = hub ?? new HuggingFaceHubClient(Options.Hub);
+        _hub = hub is null ? new Lazy<HuggingFaceHubClient>(() => new HuggingFaceHubClient(Options.Hub)) : new Lazy<HuggingFaceHubClient>(hub);
     }
 
     /// <summary>Gets the library's options.</summary>
@@ -50,7 +51,7 @@ public sealed class ModelLibrary : IDisposable
     public string RootDirectory => _paths.Root;
 
     /// <summary>Gets the Hugging Face Hub client pulls use.</summary>
-    public HuggingFaceHubClient Hub { get; }
+    public HuggingFaceHubClient Hub => _hub.Value;
 
     /// <summary>Gets the default library folder: <c>INFERA_HOME</c>, else <c>~/.cache/infera</c>.</summary>
     public static string DefaultRootDirectory => LibraryPaths.DefaultRoot();
@@ -130,9 +131,10 @@ public sealed class ModelLibrary : IDisposable
 
         if (File.Exists(nameOrPath))
         {
-            throw new ModelLibraryException(nameOrPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
-                ? $"'{nameOrPath}' is a GGUF file; add it to the library first with a Modelfile ('FROM {nameOrPath}') and 'infera create NAME -f Modelfile'."
-                : $"'{nameOrPath}' is a file; a model is an ONNX Runtime GenAI folder or a library name.");
+            // A GGUF file is imported once into the GGUF cache (keyed by its content) and loaded from there.
+            return await GgufImport.ResolveAsync(ResolveLinks(nameOrPath), ConversionProgress(progress), cancellationToken).ConfigureAwait(false) is { } imported
+                ? new ResolvedModel { ModelDirectory = imported }
+                : throw new ModelLibraryException($"'{nameOrPath}' is a file; a model is an ONNX Runtime GenAI folder, a GGUF file or a library name.");
         }
 
         var (reference, revision) = SplitRevision(nameOrPath);
@@ -149,6 +151,12 @@ public sealed class ModelLibrary : IDisposable
             {
                 var pulled = await PullAsync(nameOrPath, options.Pull, progress, cancellationToken).ConfigureAwait(false);
                 return ToResolved(pulled);
+            }
+
+            // Not ours: a model in Ollama's local store (~/.ollama/models) is imported from its GGUF blob.
+            if (revision is null && await GgufImport.ResolveAsync(reference, ConversionProgress(progress), cancellationToken).ConfigureAwait(false) is { } ollama)
+            {
+                return new ResolvedModel { ModelDirectory = ollama };
             }
 
             throw NotFound(nameOrPath);
@@ -212,7 +220,7 @@ public sealed class ModelLibrary : IDisposable
         var precision = plan.Format switch
         {
             PullPlan.Safetensors => plan.Precision ?? (parameters > Options.Int4ParameterThreshold ? ModelPrecision.Int4 : ModelPrecision.Float32),
-            PullPlan.Gguf => plan.Precision ?? ModelPrecision.Int4,
+            PullPlan.Gguf => plan.Precision,
             _ => plan.Precision,
         };
         var id = ModelId(repoId, repository.Commit, plan.Format, plan.Subfolder, string.Join(",", plan.Files.Select(f => f.Path)), precision);
@@ -220,7 +228,7 @@ public sealed class ModelLibrary : IDisposable
         {
             PullPlan.OnnxGenAI => CopyFolderAsync(plan.Subfolder is null ? snapshot : Path.Combine(snapshot, plan.Subfolder), staging, cancellationToken),
             PullPlan.Safetensors => ModelConverter.ConvertHuggingFaceAsync(snapshot, staging, new ConversionOptions { Precision = precision!.Value }, ConversionProgress(progress), cancellationToken),
-            _ => GgufImport.ImportAsync(Path.Combine(snapshot, plan.Files[0].Path), staging, new ConversionOptions { Precision = precision!.Value }, ConversionProgress(progress), cancellationToken),
+            _ => GgufImport.ImportAsync(ResolveLinks(Path.Combine(snapshot, plan.Files[0].Path)), staging, precision, ConversionProgress(progress), cancellationToken),
         }, progress, cancellationToken).ConfigureAwait(false);
 
         var manifest = new ModelManifest
@@ -228,7 +236,7 @@ public sealed class ModelLibrary : IDisposable
             Name = name.ToString(),
             ModelId = id,
             Source = source,
-            Precision = precision is { } p ? PullPlan.PrecisionName(p) : null,
+            Precision = precision is { } p ? PullPlan.PrecisionName(p) : plan.Format == PullPlan.Gguf ? PullPlan.GgufQuantization(plan.Files[0].Path) ?? "keep" : null,
             ParameterCount = parameters ?? built.ParameterCount,
             License = repository.License,
             Files = built.Files,
@@ -385,11 +393,19 @@ public sealed class ModelLibrary : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_ownsHub)
+        if (_ownsHub && _hub.IsValueCreated)
         {
-            Hub.Dispose();
+            _hub.Value.Dispose();
         }
     }
+
+    /// <summary>
+    /// Registers a resolver with <see cref="ModelSources"/> so that the runtime's own loading (<see cref="InferaChatClient.LoadAsync(string, OnnxModelRunnerOptions?, InferaChatClientOptions?, IProgress{ModelLoadProgress}?, CancellationToken)"/>,
+    /// <see cref="OnnxModelRunner.LoadAsync(string, OnnxModelRunnerOptions?, IProgress{ModelLoadProgress}?, CancellationToken)"/>) accepts library names. It never pulls, and
+    /// Modelfile defaults do not apply there: use <see cref="LoadChatClientAsync"/> for those.
+    /// </summary>
+    /// <param name="options">The library to resolve names in, or <see langword="null"/> for <c>INFERA_HOME</c>.</param>
+    public static void RegisterModelSource(ModelLibraryOptions? options = null) => ModelSources.Register(new LibraryModelSource(new LibraryPaths(options?.RootDirectory ?? LibraryPaths.DefaultRoot())));
 
     internal static ResolvedModel ToResolved(ModelInfo info) => new()
     {
@@ -433,6 +449,9 @@ public sealed class ModelLibrary : IDisposable
 
     private static bool LooksLikePath(string text) =>
         text.StartsWith('.') || text.StartsWith('~') || Path.IsPathRooted(text) || text.Contains('\\', StringComparison.Ordinal) || text.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || text.Split('/').Length > 3;
+
+    // Readers that size a file with FileInfo.Length see a symbolic link's own length; hand them the file itself.
+    private static string ResolveLinks(string path) => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
 
     private static string ExpandHome(string path) =>
         path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
@@ -609,10 +628,10 @@ public sealed class ModelLibrary : IDisposable
             ? [new ModelManifestFile { Path = Path.GetFileName(path), Size = new FileInfo(path).Length }]
             : Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
                 .Select(f => new ModelManifestFile { Path = Path.GetRelativePath(path, f).Replace(Path.DirectorySeparatorChar, '/'), Size = new FileInfo(f).Length }).ToList();
-        var precision = gguf ? PullPlan.PrecisionFromName(path) ?? ModelPrecision.Int4 : PullPlan.PrecisionFromName(Path.GetFileName(path));
+        var precision = PullPlan.PrecisionFromName(Path.GetFileName(path));
         var id = ModelId("local", path, string.Join(",", sourceFiles.Select(f => f.Path + ":" + f.Size.ToString(CultureInfo.InvariantCulture))), File.GetLastWriteTimeUtc(path).Ticks, precision);
         var built = await EnsureModelFolderAsync(id, staging => gguf
-            ? GgufImport.ImportAsync(path, staging, new ConversionOptions { Precision = precision!.Value }, ConversionProgress(progress), cancellationToken)
+            ? GgufImport.ImportAsync(ResolveLinks(path), staging, null, ConversionProgress(progress), cancellationToken)
             : CopyFolderAsync(path, staging, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
         var manifest = new ModelManifest
         {
@@ -777,6 +796,20 @@ public sealed class ModelLibrary : IDisposable
             Digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)),
             ChatTemplate = manifest.Template ?? ReadChatTemplate(folder),
         };
+    }
+
+    private sealed class LibraryModelSource(LibraryPaths paths) : IModelSourceResolver
+    {
+        public ValueTask<string?> ResolveAsync(string model, IProgress<double>? progress, CancellationToken cancellationToken)
+        {
+            if (ModelName.TryParse(model, out var name) && File.Exists(paths.Manifest(name)))
+            {
+                var folder = paths.Model(ModelJson.ReadManifest(paths.Manifest(name)).ModelId);
+                return ValueTask.FromResult<string?>(Directory.Exists(folder) ? folder : null);
+            }
+
+            return ValueTask.FromResult<string?>(null);
+        }
     }
 
     private sealed record BuiltModel(IList<ModelManifestFile> Files, long? ParameterCount);

@@ -69,11 +69,16 @@ internal sealed record PullPlan(string Format, string? Subfolder, IReadOnlyList<
 
     public static string PrecisionName(ModelPrecision precision) => precision switch
     {
+        ModelPrecision.Keep => "keep",
         ModelPrecision.Int4 => "int4",
         ModelPrecision.Int8 => "int8",
         ModelPrecision.Float16 => "fp16",
         _ => "fp32",
     };
+
+    /// <summary>The quantization a GGUF file name states (llama.cpp's convention: <c>model-Q4_K_M.gguf</c>), else <see langword="null"/>.</summary>
+    public static string? GgufQuantization(string path) =>
+        System.Text.RegularExpressions.Regex.Match(Path.GetFileName(path), @"(?i)(?<![a-z0-9])(i?q\d(_k)?(_[a-z0-9]+)?|bf16|f16|f32)(?=[.-])") is { Success: true } match ? match.Value.ToLowerInvariant() : null;
 
     private static bool InFolder(string path, string folder) =>
         folder.Length == 0 ? !path.Contains('/', StringComparison.Ordinal) : path.StartsWith(folder + "/", StringComparison.Ordinal);

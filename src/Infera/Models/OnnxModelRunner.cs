@@ -99,7 +99,7 @@ public sealed class OnnxModelRunner : IModelRunner
         LoadAsync(modelPath, null, null, cancellationToken);
 
     /// <summary>Loads a model folder.</summary>
-    /// <param name="modelPath">The ONNX Runtime GenAI model folder (holding <c>genai_config.json</c>).</param>
+    /// <param name="modelPath">The ONNX Runtime GenAI model folder (holding <c>genai_config.json</c>), or a reference a registered <see cref="IModelSourceResolver"/> turns into one (a GGUF file, see <see cref="ModelSources"/>).</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="progress">Receives progress reports, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">The <see cref="CancellationToken"/> to monitor for cancellation requests. The default is <see cref="CancellationToken.None"/>.</param>
@@ -112,6 +112,10 @@ public sealed class OnnxModelRunner : IModelRunner
         options ??= new OnnxModelRunnerOptions();
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
+
+        // A GGUF file or a model name becomes a folder through the registered resolvers (ModelSources), importing it once.
+        var importProgress = progress is null ? null : new Progress<double>(f => progress.Report(new ModelLoadProgress("Importing the model", f * 0.2)));
+        modelPath = await ModelSources.ResolveAsync(modelPath, importProgress, cancellationToken).ConfigureAwait(false);
 
         // Loading reads the whole model and blocks; keep it off the caller's thread.
         return await Task.Run(() => Load(modelPath, options, progress, cancellationToken), cancellationToken).ConfigureAwait(false);

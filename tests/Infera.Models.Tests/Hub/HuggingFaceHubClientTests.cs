@@ -71,7 +71,9 @@ public sealed class HuggingFaceHubClientTests : IAsyncLifetime
         var cdn = _hub.Requests.Where(r => r.StartsWith("CDN GET", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, cdn.Count);
         Assert.DoesNotContain("range=", cdn[0], StringComparison.Ordinal);
-        Assert.Contains($"range=bytes={cut}-", cdn[1], StringComparison.Ordinal);
+        // The client resumes from what reached it before the cut (a reset connection may drop bytes in flight).
+        var resumedFrom = long.Parse(System.Text.RegularExpressions.Regex.Match(cdn[1], @"range=bytes=(\d+)-").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(resumedFrom, 1, cut);
     }
 
     [Fact]

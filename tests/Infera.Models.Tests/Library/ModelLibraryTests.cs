@@ -24,6 +24,7 @@ public sealed class ModelLibraryTests : IAsyncLifetime
             hf.AddFile(path, content);
         }
 
+        _hub.AddRepo("test-org/stories260K-GGUF").AddFolder(TestModels.Get(TestModels.Stories260KGguf));
         _hub.AddRepo("test-org/empty").AddFile("README.md", Encoding.UTF8.GetBytes("nothing here\n"));
     }
 
@@ -71,6 +72,21 @@ public sealed class ModelLibraryTests : IAsyncLifetime
         Assert.Equal("apache-2.0", pulled.Manifest.License);
         Assert.DoesNotContain(pulled.Manifest.Source.Files, f => f.Path == "README.md");
         Assert.True(File.Exists(Path.Combine(pulled.ModelDirectory, "genai_config.json")));
+        using var client = await test.Library.LoadChatClientAsync(pulled.Name);
+        var text = await GreedyAsync(client, 64);
+        Assert.StartsWith(("Once upon a time" + text).TrimEnd(), TestModels.Golden("golden-once-upon-a-time.txt"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PullAsync_GgufRepo_ImportedAndEqualsLlama2CGolden()
+    {
+        using var test = new TestLibrary(_hub);
+
+        var pulled = await test.Library.PullAsync("test-org/stories260K-GGUF");
+
+        Assert.Equal("gguf", pulled.Manifest.Source.Format);
+        Assert.Equal("f32", pulled.Manifest.Precision);
+        Assert.Equal("stories260K-f32.gguf", Assert.Single(pulled.Manifest.Source.Files).Path);
         using var client = await test.Library.LoadChatClientAsync(pulled.Name);
         var text = await GreedyAsync(client, 64);
         Assert.StartsWith(("Once upon a time" + text).TrimEnd(), TestModels.Golden("golden-once-upon-a-time.txt"), StringComparison.Ordinal);
