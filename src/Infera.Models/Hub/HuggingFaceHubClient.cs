@@ -139,7 +139,20 @@ public sealed class HuggingFaceHubClient : IDisposable
                 : throw new HuggingFaceHubException($"'{path}' of '{repository.Id}' at {repository.Commit[..12]} is not in the cache ({cache}) and HF_HUB_OFFLINE is set; unset it to download.");
         }
 
-        var metadata = await GetMetadataAsync(repository, path, cancellationToken).ConfigureAwait(false);
+        FileMetadata metadata;
+        try
+        {
+            metadata = await GetMetadataAsync(repository, path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HuggingFaceHubException ex) when (ex.ErrorCode == "EntryNotFound")
+        {
+            // As huggingface_hub does: remember that the file is absent at this commit.
+            var marker = HuggingFaceCache.NoExistPath(cache, repository.Id, repository.Commit, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
+            File.WriteAllBytes(marker, []);
+            throw;
+        }
+
         var listed = repository.Files.FirstOrDefault(f => f.Path == path);
         if (listed?.Sha256 is { } listedSha && metadata.Etag.Length == 64 && !string.Equals(listedSha, metadata.Etag, StringComparison.OrdinalIgnoreCase))
         {
@@ -303,6 +316,12 @@ public sealed class HuggingFaceHubClient : IDisposable
                     break;
                 }
             }
+            catch (IOException ex) when (IsDiskFull(ex))
+            {
+                // Buffered writes fail when flushed, so this is caught around the whole transfer; a partial that cannot grow is useless.
+                File.Delete(partial);
+                throw new ModelLibraryException($"The disk is full: writing '{path}' of '{repository.Id}' to {Options.CacheDirectory} failed ({ex.Message}); the partial file was removed. Free space or set HF_HUB_CACHE to a larger disk.", ex);
+            }
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
                 long now = File.Exists(partial) ? new FileInfo(partial).Length : 0;
@@ -369,16 +388,7 @@ public sealed class HuggingFaceHubClient : IDisposable
                 break;
             }
 
-            try
-            {
-                await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException ex) when (IsDiskFull(ex))
-            {
-                await file.DisposeAsync().ConfigureAwait(false);
-                File.Delete(partial);
-                throw new ModelLibraryException($"The disk is full: writing '{path}' of '{repository.Id}' to {Options.CacheDirectory} failed ({ex.Message}); the partial file was removed. Free space or set HF_HUB_CACHE to a larger disk.", ex);
-            }
+            await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
 
             written += n;
             progress?.Report(new ModelPullProgress("downloading", path, written, size, digest));
@@ -539,7 +549,10 @@ public sealed class HuggingFaceHubClient : IDisposable
             _ => false,
         };
 
-    private static bool IsDiskFull(IOException ex) => ex.HResult is 28 or 39 or 112 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+    // ENOSPC (28) and EDQUOT (122 on Linux) on Unix, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.
+    internal static bool IsDiskFull(IOException ex) =>
+        ex.HResult is 28 or 122 or 112 or 39 or unchecked((int)0x80070070) or unchecked((int)0x80070027)
+        || ex.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase);
 
     private static long AvailableFreeSpace(string folder)
     {

@@ -192,13 +192,10 @@ public sealed class ModelLibrary : IDisposable
         var repository = await Hub.GetRepositoryAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
         var plan = PullPlan.Create(repository, options);
 
-        long total = plan.Files.Sum(f => f.Size ?? 0);
         var downloaded = new List<ModelManifestFile>();
-        string? firstPath = null;
         foreach (var file in plan.Files)
         {
             var local = await Hub.DownloadFileAsync(repository, file.Path, progress, cancellationToken).ConfigureAwait(false);
-            firstPath ??= local;
             var blob = new FileInfo(local).ResolveLinkTarget(returnFinalTarget: true)?.Name ?? file.Sha256 ?? file.BlobId;
             downloaded.Add(new ModelManifestFile { Path = file.Path, Size = new FileInfo(local).Length, Sha256 = file.Sha256 ?? (blob?.Length == 64 ? blob : null), Etag = blob });
         }
@@ -224,7 +221,7 @@ public sealed class ModelLibrary : IDisposable
             _ => plan.Precision,
         };
         var id = ModelId(repoId, repository.Commit, plan.Format, plan.Subfolder, string.Join(",", plan.Files.Select(f => f.Path)), precision);
-        var built = await EnsureModelFolderAsync(id, staging => plan.Format switch
+        var built = await EnsureModelFolderAsync(id, plan.Format == PullPlan.OnnxGenAI ? "copying" : "converting", staging => plan.Format switch
         {
             PullPlan.OnnxGenAI => CopyFolderAsync(plan.Subfolder is null ? snapshot : Path.Combine(snapshot, plan.Subfolder), staging, cancellationToken),
             PullPlan.Safetensors => ModelConverter.ConvertHuggingFaceAsync(snapshot, staging, new ConversionOptions { Precision = precision!.Value }, ConversionProgress(progress), cancellationToken),
@@ -246,8 +243,6 @@ public sealed class ModelLibrary : IDisposable
         progress?.Report(new ModelPullProgress("writing manifest"));
         var info = await WriteManifestAsync(name, manifest, overwrite: true, cancellationToken).ConfigureAwait(false);
         progress?.Report(new ModelPullProgress("success"));
-        _ = total;
-        _ = firstPath;
         return info;
     }
 
@@ -630,7 +625,7 @@ public sealed class ModelLibrary : IDisposable
                 .Select(f => new ModelManifestFile { Path = Path.GetRelativePath(path, f).Replace(Path.DirectorySeparatorChar, '/'), Size = new FileInfo(f).Length }).ToList();
         var precision = PullPlan.PrecisionFromName(Path.GetFileName(path));
         var id = ModelId("local", path, string.Join(",", sourceFiles.Select(f => f.Path + ":" + f.Size.ToString(CultureInfo.InvariantCulture))), File.GetLastWriteTimeUtc(path).Ticks, precision);
-        var built = await EnsureModelFolderAsync(id, staging => gguf
+        var built = await EnsureModelFolderAsync(id, gguf ? "converting" : "copying", staging => gguf
             ? GgufImport.ImportAsync(ResolveLinks(path), staging, null, ConversionProgress(progress), cancellationToken)
             : CopyFolderAsync(path, staging, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
         var manifest = new ModelManifest
@@ -645,7 +640,7 @@ public sealed class ModelLibrary : IDisposable
         return manifest;
     }
 
-    private async Task<BuiltModel> EnsureModelFolderAsync(string id, Func<string, Task> build, IProgress<ModelPullProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BuiltModel> EnsureModelFolderAsync(string id, string status, Func<string, Task> build, IProgress<ModelPullProgress>? progress, CancellationToken cancellationToken)
     {
         var final = _paths.Model(id);
         var complete = final + ".json";
@@ -667,9 +662,9 @@ public sealed class ModelLibrary : IDisposable
             var staging = Path.Combine(_paths.Temp, id + "." + Guid.NewGuid().ToString("N")[..8]);
             try
             {
-                progress?.Report(new ModelPullProgress("converting", null, 0, 1000));
+                progress?.Report(new ModelPullProgress(status, null, 0, 1000));
                 await build(staging).ConfigureAwait(false);
-                progress?.Report(new ModelPullProgress("converting", null, 1000, 1000));
+                progress?.Report(new ModelPullProgress(status, null, 1000, 1000));
                 if (!File.Exists(Path.Combine(staging, "genai_config.json")))
                 {
                     throw new ModelLibraryException("The model folder has no genai_config.json after it was built; nothing was added to the library.");
@@ -686,7 +681,7 @@ public sealed class ModelLibrary : IDisposable
                 await WriteAtomicallyAsync(complete, ModelJson.Serialize(marker), cancellationToken).ConfigureAwait(false);
                 return new BuiltModel(files, parameters);
             }
-            catch (IOException ex) when (ex.HResult is 28 or 39 or 112)
+            catch (IOException ex) when (HuggingFaceHubClient.IsDiskFull(ex))
             {
                 TryDeleteDirectory(staging);
                 throw new ModelLibraryException($"The disk is full while writing the model to {_paths.Root} ({ex.Message}); nothing was added to the library. Free space or set INFERA_HOME to a larger disk.", ex);
@@ -736,6 +731,7 @@ public sealed class ModelLibrary : IDisposable
     private async Task<ModelInfo> WriteManifestAsync(ModelName name, ModelManifest manifest, bool overwrite, CancellationToken cancellationToken)
     {
         var path = _paths.Manifest(name);
+        string? replaced;
         using (await FileLock.AcquireAsync(_paths.NamesLock, null, cancellationToken).ConfigureAwait(false))
         {
             if (!overwrite && File.Exists(path))
@@ -743,12 +739,14 @@ public sealed class ModelLibrary : IDisposable
                 throw new ModelLibraryException($"A model named '{name}' already exists; remove it first ('infera rm {name}') or choose another name.");
             }
 
-            string? replaced = File.Exists(path) ? TryReadModelId(path) : null;
+            replaced = File.Exists(path) ? TryReadModelId(path) : null;
             await WriteAtomicallyAsync(path, ModelJson.Serialize(manifest), cancellationToken).ConfigureAwait(false);
-            if (replaced is not null && replaced != manifest.ModelId)
-            {
-                _ = Task.Run(() => CollectAsync(replaced, CancellationToken.None), CancellationToken.None);
-            }
+        }
+
+        // A name that pointed at another folder (a pull of a newer commit) lets that folder go once no name uses it.
+        if (replaced is not null && replaced != manifest.ModelId)
+        {
+            await CollectAsync(replaced, CancellationToken.None).ConfigureAwait(false);
         }
 
         return CreateInfo(manifest, path);

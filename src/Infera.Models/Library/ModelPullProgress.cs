@@ -1,7 +1,7 @@
 namespace Infera.Models;
 
 /// <summary>Reports the progress of a pull or create: a status line and, while a file downloads or a model converts, how far it is.</summary>
-/// <param name="Status">What is happening, in Ollama's words where they exist: <c>pulling manifest</c>, <c>downloading</c>, <c>waiting for another pull</c>, <c>verifying sha256 digest</c>, <c>converting</c>, <c>writing manifest</c>, <c>success</c>.</param>
+/// <param name="Status">What is happening, in Ollama's words where they exist: <c>pulling manifest</c>, <c>downloading</c>, <c>waiting for another pull</c>, <c>verifying sha256 digest</c>, <c>converting</c> or <c>copying</c> (making the folder runnable), <c>writing manifest</c>, <c>success</c>.</param>
 /// <param name="File">The repository path being downloaded, or <see langword="null"/>.</param>
 /// <param name="Completed">The bytes (or, while converting, thousandths) done.</param>
 /// <param name="Total">The bytes (or thousandths) in all, or <see langword="null"/> when not known.</param>

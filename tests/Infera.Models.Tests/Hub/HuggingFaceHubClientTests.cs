@@ -207,6 +207,7 @@ public sealed class HuggingFaceHubClientTests : IAsyncLifetime
 
         Assert.Equal("EntryNotFound", error.ErrorCode);
         Assert.Contains("'nope.bin' does not exist", error.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(test.Cache, "models--test-org--stories", ".no_exist", repo.Commit, "nope.bin")));
     }
 
     [Fact]
@@ -256,6 +257,33 @@ public sealed class HuggingFaceHubClientTests : IAsyncLifetime
 
         Assert.Contains("Not enough disk space", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(test.Cache, "models--test-org--stories"), "*", SearchOption.AllDirectories), f => f.Contains("blobs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DownloadFileAsync_WriteFailsWithNoSpaceLeft_ClearErrorAndPartialRemoved()
+    {
+        // /dev/full (Linux) makes every write fail with ENOSPC; other systems are covered by the free-space check test.
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        using var test = new TestLibrary(_hub);
+        using var client = new HuggingFaceHubClient(test.HubOptions);
+        var repo = await client.GetRepositoryAsync("test-org/stories");
+        var file = _hub.Repo("test-org/stories").Files["onnx/model.onnx"];
+
+        // The partial file is a link to /dev/full: every write into it fails as on a full disk.
+        var blobs = Path.Combine(test.Cache, "models--test-org--stories", "blobs");
+        Directory.CreateDirectory(blobs);
+        var partial = Path.Combine(blobs, file.Sha256 + ".incomplete");
+        File.CreateSymbolicLink(partial, "/dev/full");
+
+        var error = await Assert.ThrowsAsync<ModelLibraryException>(() => client.DownloadFileAsync(repo, "onnx/model.onnx"));
+
+        Assert.Contains("disk is full", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(blobs));
+        Assert.False(File.Exists(Path.Combine(test.Cache, "models--test-org--stories", "snapshots", repo.Commit, "onnx", "model.onnx")));
     }
 
     private sealed class SyncProgress(Action<ModelPullProgress> report) : IProgress<ModelPullProgress>
