@@ -32,6 +32,11 @@ public sealed class InferaServerOptions
     /// <remarks>Metrics are always available in the Prometheus text format on <c>/metrics</c>.</remarks>
     public Uri? OtlpEndpoint { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether <c>GET /</c> serves the built-in chat page to browsers; the default is <see langword="true"/>.</summary>
+    /// <remarks>The page is embedded in this assembly and loads nothing from elsewhere. Requests that do not accept <c>text/html</c> get
+    /// <c>Infera is running</c> as plain text either way, as do browsers when the page is off.</remarks>
+    public bool EnableChatPage { get; set; } = true;
+
     internal IReadOnlyList<ServedModel> Models => _models;
 
     /// <summary>Serves the model in a folder, loaded when the application starts and disposed when it stops.</summary>

@@ -17,7 +17,7 @@ internal static class ServeCommand
 {
     internal static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "A library model name (name:tag, org/name), an ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once). Without it, a small built-in model with random weights is served." };
+        var model = new Option<string?>("--model", "-m") { Description = "A library model name (name:tag, org/name), an ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once). Without it, the built-in stories260K model (TinyStories) is served." };
         var host = new Option<string>("--host") { Description = "The address to listen on: an IP address or localhost. Default: 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one. Default: 8080.", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/... Default: the INFERA_API_KEY environment variable, or no key." };
@@ -29,8 +29,9 @@ internal static class ServeCommand
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
         var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use; default: every processor. Small models batch faster with 1." };
-        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads })
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the chat page at / (browsers then get 'Infera is running' as plain text, like every other client)." };
+        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics) with a chat page at / for browsers.");
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, noUi })
         {
             command.Options.Add(option);
         }
@@ -79,6 +80,7 @@ internal static class ServeCommand
             {
                 options.AddModel(resolved.ModelDirectory, result.GetValue(modelId) ?? resolved.Name, runnerOptions);
                 options.ApiKey = key;
+                options.EnableChatPage = !result.GetValue(noUi);
                 options.MaxRequestBodySize = result.GetValue(bodyLimit) ?? options.MaxRequestBodySize;
                 if (result.GetValue(timeout) is int seconds)
                 {
@@ -97,7 +99,7 @@ internal static class ServeCommand
                 registry.TryGetRunner(id, out var runner);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, context {runner.Metadata.ContextLength}, up to {runnerOptions.MaxConcurrentRequests} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
+                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, context {runner.Metadata.ContextLength}, up to {runnerOptions.MaxConcurrentRequests} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1{(result.GetValue(noUi) ? string.Empty : $", chat page at {url}/")}; Ctrl+C stops")).ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally

@@ -13,7 +13,7 @@ internal static class ChatCompletionsEndpoint
         ChatCompletionRequest? request = null;
         try
         {
-            request = await call.ReadJsonAsync(OpenAIJsonContext.Default.ChatCompletionRequest).ConfigureAwait(false);
+            request = await call.ReadJsonAsync(OpenAIJsonContext.CheckedChatCompletionRequest).ConfigureAwait(false);
             var model = call.ResolveModel(request.Model);
             var messages = ChatRequestMapper.ToMessages(request);
             var options = ChatRequestMapper.ToOptions(request);

@@ -8,7 +8,8 @@ namespace Microsoft.AspNetCore.Builder;
 public static class InferaEndpointRouteBuilderExtensions
 {
     /// <summary>Maps <c>POST /v1/chat/completions</c>, <c>POST /v1/completions</c>, <c>GET /v1/models</c>, <c>GET /v1/models/{id}</c>
-    /// (these four need the API key when one is configured), <c>GET /health</c>, <c>GET /health/ready</c> and <c>GET /metrics</c> (Prometheus text format).</summary>
+    /// (these four need the API key when one is configured), <c>GET /health</c>, <c>GET /health/ready</c>, <c>GET /metrics</c> (Prometheus text format), and <c>GET /</c> and <c>HEAD /</c>:
+    /// the chat page for browsers (see <see cref="InferaServerOptions.EnableChatPage"/>, its files under <c>/ui/</c>), <c>Infera is running</c> as plain text otherwise.</summary>
     /// <param name="endpoints">The endpoint route builder (for example the <c>WebApplication</c>).</param>
     /// <param name="prefix">A path prefix for every endpoint; the default is none.</param>
     /// <returns>The group of endpoints, to add conventions such as authorization or rate limiting.</returns>
@@ -29,7 +30,8 @@ public static class InferaEndpointRouteBuilderExtensions
         group.MapGet("/v1/models/{**id}", ApiKeyCheck.Require(ModelsEndpoint.GetAsync));
         group.MapGet("/health", HealthEndpoints.LiveAsync);
         group.MapGet("/health/ready", HealthEndpoints.ReadyAsync);
-        group.MapPrometheusScrapingEndpoint("/metrics");
+        group.MapGet("/metrics", MetricsEndpoint.HandleAsync);
+        ChatPageEndpoints.Map(group);
         return group;
     }
 }
