@@ -27,8 +27,10 @@ public static class ModelBuilderModelBenchmarks
                 break;
             case "qwen-shape":
                 return QwenShapedBenchmarks.RunAsync(args[1..]);
+            case "gguf":
+                return GgufBenchmarks.RunAsync(args[1..]);
             default:
-                Console.Error.WriteLine("modes: stories [runs] | convert | qwen-shape ...");
+                Console.Error.WriteLine("modes: stories [runs] | convert | qwen-shape ... | gguf ...");
                 return Task.FromResult(1);
         }
 

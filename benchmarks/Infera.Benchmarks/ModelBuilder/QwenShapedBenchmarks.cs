@@ -40,13 +40,20 @@ internal static class QwenShapedBenchmarks
             return Task.FromResult(1);
         }
 
-        NativeLibraryConfig.All.WithLogCallback((level, message) =>
+        try
         {
-            if (level == LLamaLogLevel.Error)
+            NativeLibraryConfig.All.WithLogCallback((level, message) =>
             {
-                Console.Error.Write(message);
-            }
-        });
+                if (level == LLamaLogLevel.Error)
+                {
+                    Console.Error.Write(message);
+                }
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            // The native library is loaded already (the gguf mode quantized first): its logging stays as it is.
+        }
         NativeApi.llama_empty_call();
 
         var ggufs = new List<(string Name, string Path)> { ("llama.cpp Q4_0", Path.Combine(dir, "q4_0.gguf")) };

@@ -26,8 +26,16 @@ public static class GgufImporter
     private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> InFlight = new(StringComparer.Ordinal);
     private static readonly Resolver SharedResolver = new();
 
-    /// <summary>Registers the GGUF/Ollama resolver with <see cref="ModelSources"/>, so that model loading accepts GGUF files and Ollama names. Idempotent.</summary>
-    public static void RegisterModelSource() => ModelSources.Register(SharedResolver);
+    /// <summary>
+    /// Registers the GGUF/Ollama resolver with <see cref="ModelSources"/>, so that model loading (<c>InferaChatClient.LoadAsync</c>,
+    /// <c>OnnxModelRunner.LoadAsync</c>) accepts GGUF files and Ollama names. Registering again only replaces the options.
+    /// </summary>
+    /// <param name="options">The import options the resolver uses, or <see langword="null"/> for the defaults.</param>
+    public static void RegisterModelSource(GgufImportOptions? options = null)
+    {
+        SharedResolver.Options = options;
+        ModelSources.Register(SharedResolver);
+    }
 
     /// <summary>Returns whether <paramref name="path"/> is a file that starts with the GGUF magic.</summary>
     /// <param name="path">The path.</param>
@@ -235,11 +243,13 @@ public static class GgufImporter
 
     private sealed class Resolver : IModelSourceResolver
     {
+        public GgufImportOptions? Options { get; set; }
+
         public async ValueTask<string?> ResolveAsync(string model, IProgress<double>? progress, CancellationToken cancellationToken)
         {
             try
             {
-                return await GgufImporter.ResolveAsync(model, null, progress, cancellationToken).ConfigureAwait(false);
+                return await GgufImporter.ResolveAsync(model, Options, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (ModelConversionException e)
             {

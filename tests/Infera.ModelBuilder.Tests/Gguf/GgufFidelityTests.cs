@@ -1,4 +1,5 @@
 using LLama.Native;
+using Xunit.Abstractions;
 using SharedModels = Infera.Tests.TestModels;
 
 namespace Infera.ModelBuilder.Tests;
@@ -42,7 +43,7 @@ public sealed class GgufStoriesFixture : IDisposable
     public void Dispose() => _temp.Dispose();
 }
 
-public sealed class GgufFidelityTests(GgufStoriesFixture fixture) : IClassFixture<GgufStoriesFixture>
+public sealed class GgufFidelityTests(GgufStoriesFixture fixture, ITestOutputHelper output) : IClassFixture<GgufStoriesFixture>
 {
     [Theory]
     [InlineData("f32")]
@@ -74,6 +75,7 @@ public sealed class GgufFidelityTests(GgufStoriesFixture fixture) : IClassFixtur
         double ours = Perplexity(GenAI.PromptLogits(fixture.Folders[type], tokens), tokens);
         double reference = Perplexity(GenAI.PromptLogits(fixture.Folders["f32"], tokens), tokens);
 
+        output.WriteLine($"{type}: perplexity over {tokens.Length} tokens: Infera {ours:F4}, llama.cpp {theirs:F4} (ratio {ours / theirs:F4}); f32 {reference:F4}");
         Assert.InRange(ours / theirs, 0.98, 1.02);
         Assert.True(ours < reference * 1.5, $"{type}: perplexity {ours} vs f32 {reference}");
     }

@@ -1,9 +1,10 @@
 using LLama.Native;
+using Xunit.Abstractions;
 
 namespace Infera.ModelBuilder.Tests;
 
 /// <summary>Synthetic llama and qwen2 GGUFs (grouped-query attention, biases, tied and untied heads): logits against llama.cpp's on the same file.</summary>
-public sealed class GgufSyntheticTests
+public sealed class GgufSyntheticTests(ITestOutputHelper output)
 {
     private static readonly int[] LlamaPrompt = [1, 300, 310, 45, 120, 280, 281, 300, 77, 290, 12, 299, 305];
     private static readonly int[] QwenPrompt = [84, 104, 101, 256, 258, 32, 99, 97, 116, 262, 275, 10, 273];
@@ -59,6 +60,7 @@ public sealed class GgufSyntheticTests
             }
         }
 
+        output.WriteLine($"{architecture} tied={tied} biases={biases} {type}: max |Δlogit| / max |logit| = {worst / scale:G3}");
         Assert.True(worst <= tolerance * scale, $"{architecture} {type}: max |Δlogit| {worst:G4} over max |logit| {scale:G4} (ratio {worst / scale:G3}, tolerance {tolerance})");
         if (type == "f32")
         {

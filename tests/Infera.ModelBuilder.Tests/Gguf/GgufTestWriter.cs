@@ -7,6 +7,7 @@ internal sealed class GgufTestWriter
 {
     private readonly List<(string Key, Action<BinaryWriter> Write)> _metadata = [];
     private readonly List<(string Name, long[] Dims, float[] Data)> _tensors = [];
+    private readonly Dictionary<string, uint> _types = [];
 
     public int Version { get; set; } = 3;
 
@@ -58,6 +59,19 @@ internal sealed class GgufTestWriter
         return this;
     }
 
+    public GgufTestWriter RemoveTensor(string name)
+    {
+        _tensors.RemoveAll(t => t.Name == name);
+        return this;
+    }
+
+    /// <summary>Declares another ggml type id for a tensor (its float32 bytes stay): for files of unsupported types.</summary>
+    public GgufTestWriter TensorType(string name, uint type)
+    {
+        _types[name] = type;
+        return this;
+    }
+
     public void Write(string path)
     {
         using var stream = File.Create(path);
@@ -82,7 +96,7 @@ internal sealed class GgufTestWriter
                 w.Write((ulong)d);
             }
 
-            w.Write(0u);
+            w.Write(_types.GetValueOrDefault(name));
             w.Write((ulong)offset);
             offset += Align(data.Length * 4L);
         }

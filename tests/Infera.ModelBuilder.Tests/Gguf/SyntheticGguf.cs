@@ -62,9 +62,18 @@ internal static class SyntheticGguf
         for (int l = 0; l < shape.Layers; l++)
         {
             w.Tensor($"blk.{l}.attn_norm.weight", Norm(shape.Hidden), shape.Hidden);
-            w.Tensor($"blk.{l}.attn_q.weight", Randn((long)q * shape.Hidden, 0.08f), q, shape.Hidden);
-            w.Tensor($"blk.{l}.attn_k.weight", Randn((long)kv * shape.Hidden, 0.08f), kv, shape.Hidden);
-            w.Tensor($"blk.{l}.attn_v.weight", Randn((long)kv * shape.Hidden, 0.08f), kv, shape.Hidden);
+            if (arch == "phi3")
+            {
+                // Phi-3: one fused attn_qkv (query, key, value rows) and ffn_up holding the gate rows, then the up rows.
+                w.Tensor($"blk.{l}.attn_qkv.weight", Randn((long)(q + (2 * kv)) * shape.Hidden, 0.08f), q + (2 * kv), shape.Hidden);
+            }
+            else
+            {
+                w.Tensor($"blk.{l}.attn_q.weight", Randn((long)q * shape.Hidden, 0.08f), q, shape.Hidden);
+                w.Tensor($"blk.{l}.attn_k.weight", Randn((long)kv * shape.Hidden, 0.08f), kv, shape.Hidden);
+                w.Tensor($"blk.{l}.attn_v.weight", Randn((long)kv * shape.Hidden, 0.08f), kv, shape.Hidden);
+            }
+
             if (shape.Biases)
             {
                 w.Tensor($"blk.{l}.attn_q.bias", Randn(q, 0.2f), q);
@@ -74,8 +83,16 @@ internal static class SyntheticGguf
 
             w.Tensor($"blk.{l}.attn_output.weight", Randn((long)shape.Hidden * q, 0.05f), shape.Hidden, q);
             w.Tensor($"blk.{l}.ffn_norm.weight", Norm(shape.Hidden), shape.Hidden);
-            w.Tensor($"blk.{l}.ffn_gate.weight", Randn((long)shape.Intermediate * shape.Hidden, 0.05f), shape.Intermediate, shape.Hidden);
-            w.Tensor($"blk.{l}.ffn_up.weight", Randn((long)shape.Intermediate * shape.Hidden, 0.05f), shape.Intermediate, shape.Hidden);
+            if (arch == "phi3")
+            {
+                w.Tensor($"blk.{l}.ffn_up.weight", Randn(2L * shape.Intermediate * shape.Hidden, 0.05f), 2 * shape.Intermediate, shape.Hidden);
+            }
+            else
+            {
+                w.Tensor($"blk.{l}.ffn_gate.weight", Randn((long)shape.Intermediate * shape.Hidden, 0.05f), shape.Intermediate, shape.Hidden);
+                w.Tensor($"blk.{l}.ffn_up.weight", Randn((long)shape.Intermediate * shape.Hidden, 0.05f), shape.Intermediate, shape.Hidden);
+            }
+
             w.Tensor($"blk.{l}.ffn_down.weight", Randn((long)shape.Hidden * shape.Intermediate, 0.05f), shape.Hidden, shape.Intermediate);
         }
 
