@@ -1,38 +1,34 @@
 using System.CommandLine;
+using Infera.Models;
 
 namespace Infera.Cli;
 
 /// <summary>
-/// Resolves the model a command runs: the folder given with --model; a GGUF file or an Ollama model name given with --model,
-/// imported once into the model cache (Infera.ModelBuilder's GgufImporter); or the small default model.
+/// Resolves the model a command runs, the same way for every command (<see cref="ModelLibrary.ResolveAsync"/>): a folder
+/// path, a library name (<c>name:tag</c>, <c>org/name</c>), a GGUF file or an Ollama model name, or, with no --model, the small default model.
 /// </summary>
 internal static class ModelLocator
 {
-    public static async Task<string> ResolveAsync(string? model, CancellationToken cancellationToken)
+    public static async Task<ResolvedModel> ResolveAsync(string? model, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(model))
         {
-            if (Directory.Exists(model))
-            {
-                return model;
-            }
-
-            using var progress = new ConsoleProgressBar("importing " + Path.GetFileName(model));
-            string? imported = await Infera.ModelBuilder.GgufImporter.ResolveAsync(model, null, progress, cancellationToken).ConfigureAwait(false);
-            progress.Dispose();
-            return imported ?? model;
+            // One resolver for every command: a folder, a library name, a GGUF file or an Ollama name (imported once).
+            using var library = new ModelLibrary();
+            using var progress = new PullProgressPrinter();
+            return await library.ResolveAsync(model, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         if (EmbeddedDefaultModel.IsEmbedded)
         {
             var stories = await EmbeddedDefaultModel.EnsureConvertedAsync(null, cancellationToken).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in stories260K model at {stories} (TinyStories, 260K parameters, from llama2.c by Andrej Karpathy, MIT licence: see {EmbeddedDefaultModel.LicenseFileName} there)").ConfigureAwait(false);
-            return stories;
+            return new ResolvedModel { ModelDirectory = stories };
         }
 
         var path = await Infera.ModelBuilder.DefaultModel.EnsureCreatedAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in default model at {path} (seeded RANDOM weights: its text is gibberish; this build of the tool was made without stories260K; pass --model for a real model)").ConfigureAwait(false);
-        return path;
+        return new ResolvedModel { ModelDirectory = path };
     }
 
     public static OnnxModelRunnerOptions RunnerOptions(string? provider, int? threads)

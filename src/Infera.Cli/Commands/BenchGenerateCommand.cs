@@ -30,8 +30,9 @@ internal static class BenchGenerateCommand
 
             var options = new GenerationOptions { Temperature = 0, MaxNewTokens = result.GetValue(arguments.MaxTokens) ?? 128 };
             options.Validate();
-            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, arguments.RunnerOptions(result), null, ct).ConfigureAwait(false);
+            var model = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
+            var modelPath = model.ModelDirectory;
+            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, model.ApplyTo(arguments.RunnerOptions(result)), null, ct).ConfigureAwait(false);
             var text = result.GetValue(prompt)!;
 
             using var peer = result.GetValue(baseline) ? new GenAIBaselineLoop(modelPath) : null;

@@ -16,7 +16,7 @@ internal static class EvalCommand
 
     private static Command CreatePerplexity()
     {
-        var model = new Option<string>("--model", "-m") { Description = "The model folder, GGUF file or Ollama model name.", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "A library model name (name:tag, org/name), a model folder, a GGUF file or an Ollama model name.", Required = true };
         var text = new Option<string>("--text") { Description = "The text file to score (UTF-8).", Required = true };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Score at most this many tokens (default: the model's context)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with perplexity and tokens." };
@@ -35,9 +35,9 @@ internal static class EvalCommand
 
             string content = await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
             bool asJson = result.GetValue(json);
-            string modelPath = await ModelLocator.ResolveAsync(result.GetValue(model)!, ct).ConfigureAwait(false);
             using var progress = new ConsoleProgressBar("scoring", !asJson);
-            var measured = await PerplexityEvaluator.EvaluateAsync(modelPath, content, result.GetValue(maxTokens), progress, ct).ConfigureAwait(false);
+            var resolved = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
+            var measured = await PerplexityEvaluator.EvaluateAsync(resolved.ModelDirectory, content, result.GetValue(maxTokens), progress, ct).ConfigureAwait(false);
             progress.Dispose();
             if (asJson)
             {

@@ -5,7 +5,7 @@ namespace Infera.Cli.Commands;
 /// <summary>The options generate, chat and bench share.</summary>
 internal sealed class GenerationArguments
 {
-    public Option<string?> Model { get; } = new("--model", "-m") { Description = "The ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once into the model cache). Without it, the built-in stories260K model (TinyStories) is used." };
+    public Option<string?> Model { get; } = new("--model", "-m") { Description = "A library model name (name:tag, org/name; see infera list), an ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once). Without it, the built-in stories260K model (TinyStories) is used." };
 
     public Option<int?> MaxTokens { get; } = new("--max-tokens", "-n") { Description = "The most new tokens to generate (the prompt is not counted). generate: 256 by default." };
 

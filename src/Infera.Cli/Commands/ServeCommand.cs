@@ -17,7 +17,7 @@ internal static class ServeCommand
 {
     internal static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "The ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once into the model cache). Without it, the built-in stories260K model (TinyStories) is served." };
+        var model = new Option<string?>("--model", "-m") { Description = "A library model name (name:tag, org/name), an ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once). Without it, the built-in stories260K model (TinyStories) is served." };
         var host = new Option<string>("--host") { Description = "The address to listen on: an IP address or localhost. Default: 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one. Default: 8080.", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/... Default: the INFERA_API_KEY environment variable, or no key." };
@@ -56,7 +56,8 @@ internal static class ServeCommand
             runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
             runnerOptions.ContextLength = result.GetValue(context);
             ModelLocator.ApplyPrefixCache(runnerOptions, result.GetValue(prefixCache));
-            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
+            var resolved = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
+            resolved.ApplyTo(runnerOptions);
             var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -78,7 +79,7 @@ internal static class ServeCommand
             });
             builder.Services.AddInferaServer(options =>
             {
-                options.AddModel(modelPath, result.GetValue(modelId), runnerOptions);
+                options.AddModel(resolved.ModelDirectory, result.GetValue(modelId) ?? resolved.Name, runnerOptions);
                 options.ApiKey = key;
                 options.EnableChatPage = !result.GetValue(noUi);
                 options.MaxRequestBodySize = result.GetValue(bodyLimit) ?? options.MaxRequestBodySize;
