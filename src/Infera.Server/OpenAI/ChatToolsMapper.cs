@@ -183,7 +183,7 @@ internal static class ChatToolsMapper
             : throw OpenAIErrorException.BadRequest("schema must be a JSON Schema object.", Param + ".schema");
     }
 
-    private static List<AIFunctionDeclaration> Tools(JsonElement tools)
+    internal static List<AIFunctionDeclaration> Tools(JsonElement tools)
     {
         if (tools.ValueKind != JsonValueKind.Array)
         {
@@ -270,7 +270,7 @@ internal static class ChatToolsMapper
     }
 
     // The arguments of an assistant's earlier call: a JSON object written as a string (as OpenAI sends them), or the object itself.
-    private static Dictionary<string, object?> Arguments(JsonElement function, string param)
+    internal static Dictionary<string, object?> Arguments(JsonElement function, string param)
     {
         if (!function.TryGetProperty("arguments", out var arguments) || arguments.ValueKind == JsonValueKind.Null)
         {
@@ -311,7 +311,7 @@ internal static class ChatToolsMapper
     }
 
     // Microsoft.Extensions.AI's serializer options know its content types and write JsonElement values as they are.
-    private static string ArgumentsJson(IDictionary<string, object?>? arguments) =>
+    internal static string ArgumentsJson(IDictionary<string, object?>? arguments) =>
         JsonSerializer.Serialize(arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
 
     // OpenAI's rule for function and schema names: letters, digits, underscores and dashes, at most 64.
