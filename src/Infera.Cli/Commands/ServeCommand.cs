@@ -12,12 +12,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Infera.Cli.Commands;
 
-/// <summary><c>infera serve</c>: an OpenAI-compatible HTTP server (Infera.Server on Kestrel) for one model folder.</summary>
+/// <summary><c>infera serve</c>: an OpenAI- and Ollama-compatible HTTP server (Infera.Server on Kestrel): pinned models (<c>--model</c>) and every model of the library on demand.</summary>
 internal static class ServeCommand
 {
     internal static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "The ONNX Runtime GenAI model folder. Without it, a small built-in model with random weights is served." };
+        var model = new Option<string[]>("--model", "-m") { Description = "A model to pin (loaded at start, never unloaded): a model folder or a library name; repeatable. Without it, every model of the library is served on demand (and, when the library is empty, a small built-in model with random weights).", AllowMultipleArgumentsPerToken = false };
+        var modelsDir = new Option<string?>("--models-dir") { Description = "The folder of models served on demand by name (NAME for NAME:latest, NAME@TAG for NAME:TAG). Default: $INFERA_HOME/models (INFERA_HOME defaults to ~/.cache/infera)." };
+        var keepAlive = new Option<string?>("--keep-alive") { Description = "How long an on-demand model stays loaded after its last request: seconds or a duration such as 30s, 5m, 1h; negative keeps it; 0 unloads at once. Default: 5m." };
+        var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Models loaded at once, pinned ones included; the least recently used idle model is unloaded to make room. Default: 3." };
+        var maxMemory = new Option<long?>("--max-memory") { Description = "MiB that loaded models may take together (their folders' size); default: three quarters of the memory." };
         var host = new Option<string>("--host") { Description = "The address to listen on: an IP address or localhost. Default: 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one. Default: 8080.", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/... Default: the INFERA_API_KEY environment variable, or no key." };
@@ -29,8 +33,8 @@ internal static class ServeCommand
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
         var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use; default: every processor. Small models batch faster with 1." };
-        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads })
+        var command = new Command("serve", "Serve models over OpenAI's API (/v1/chat/completions, /v1/completions, /v1/models) and Ollama's (/api/chat, /api/generate, /api/tags, ...), with /health and /metrics.");
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, modelsDir, keepAlive, maxLoaded, maxMemory })
         {
             command.Options.Add(option);
         }
@@ -49,12 +53,46 @@ internal static class ServeCommand
                 throw new ArgumentException($"--host must be an IP address or localhost; it was '{hostName}'.");
             }
 
-            var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider));
-            runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency) ?? runnerOptions.MaxConcurrentRequests;
-            runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
-            runnerOptions.ContextLength = result.GetValue(context);
-            runnerOptions.IntraOpThreads = result.GetValue(threads);
-            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
+            OnnxModelRunnerOptions NewRunnerOptions()
+            {
+                var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider));
+                runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency) ?? runnerOptions.MaxConcurrentRequests;
+                runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
+                runnerOptions.ContextLength = result.GetValue(context);
+                runnerOptions.IntraOpThreads = result.GetValue(threads);
+                return runnerOptions;
+            }
+
+            var catalog = new DirectoryModelCatalog(result.GetValue(modelsDir) ?? Path.Combine(InferaHome(), "models"));
+            var pinned = new List<(string Path, string? Id)>();
+            var requested = result.GetValue(model) ?? [];
+            if (result.GetValue(modelId) is not null && requested.Length > 1)
+            {
+                throw new ArgumentException("--model-id names one model; with several --model options each is served under its folder's or library name.");
+            }
+
+            foreach (var name in requested)
+            {
+                if (Directory.Exists(name) || File.Exists(name))
+                {
+                    pinned.Add((name, result.GetValue(modelId)));
+                }
+                else if (await catalog.FindAsync(name, ct).ConfigureAwait(false) is { } entry)
+                {
+                    pinned.Add((entry.ModelPath, result.GetValue(modelId) ?? entry.Name));
+                }
+                else
+                {
+                    throw new ArgumentException($"--model {name}: no such folder, and no model of that name in {catalog.Root}.");
+                }
+            }
+
+            if (pinned.Count == 0 && (await catalog.ListAsync(ct).ConfigureAwait(false)).Count == 0)
+            {
+                pinned.Add((await ModelLocator.ResolveAsync(null, ct).ConfigureAwait(false), result.GetValue(modelId)));
+            }
+
+            var keepAliveTime = ParseKeepAlive(result.GetValue(keepAlive));
             var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -76,7 +114,28 @@ internal static class ServeCommand
             });
             builder.Services.AddInferaServer(options =>
             {
-                options.AddModel(modelPath, result.GetValue(modelId), runnerOptions);
+                foreach (var (path, id) in pinned)
+                {
+                    options.AddModel(path, id, NewRunnerOptions());
+                }
+
+                options.Catalog = catalog;
+                options.ConfigureCatalogRunner = runner =>
+                {
+                    var defaults = NewRunnerOptions();
+                    runner.ExecutionProvider = defaults.ExecutionProvider;
+                    runner.MaxConcurrentRequests = defaults.MaxConcurrentRequests;
+                    runner.MaxQueuedRequests = defaults.MaxQueuedRequests;
+                    runner.ContextLength = defaults.ContextLength;
+                    runner.IntraOpThreads = defaults.IntraOpThreads;
+                };
+                options.KeepAlive = keepAliveTime ?? options.KeepAlive;
+                options.MaxLoadedModels = result.GetValue(maxLoaded) ?? options.MaxLoadedModels;
+                if (result.GetValue(maxMemory) is long mebibytes)
+                {
+                    options.MaxLoadedModelBytes = mebibytes * 1024 * 1024;
+                }
+
                 options.ApiKey = key;
                 options.MaxRequestBodySize = result.GetValue(bodyLimit) ?? options.MaxRequestBodySize;
                 if (result.GetValue(timeout) is int seconds)
@@ -92,11 +151,20 @@ internal static class ServeCommand
             {
                 var registry = app.Services.GetRequiredService<InferaModelRegistry>();
                 await registry.WaitUntilReadyAsync(ct).ConfigureAwait(false);
-                var id = registry.ModelIds[0];
-                registry.TryGetRunner(id, out var runner);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
-                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, context {runner.Metadata.ContextLength}, up to {runnerOptions.MaxConcurrentRequests} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1; Ctrl+C stops")).ConfigureAwait(false);
+                var onDemand = (await catalog.ListAsync(ct).ConfigureAwait(false)).Count;
+                var served = pinned.Count == 0 ? $"{onDemand} models of {catalog.Root} on demand" : string.Empty;
+                if (pinned.Count > 0)
+                {
+                    var id = registry.ModelIds[0];
+                    registry.TryGetRunner(id, out var runner);
+                    served = string.Create(CultureInfo.InvariantCulture, $"'{id}' ({runner!.Metadata.ExecutionProvider}, context {runner.Metadata.ContextLength}, up to {NewRunnerOptions().MaxConcurrentRequests} requests at once)")
+                        + (pinned.Count > 1 ? $" and {pinned.Count - 1} more pinned" : string.Empty)
+                        + (onDemand > 0 ? $", {onDemand} more on demand" : string.Empty);
+                }
+
+                await Console.Error.WriteLineAsync(
+                    $"infera: serving {served}{(key is null ? string.Empty : " (API key required)")} at {url}/v1 and {url}/api (Ollama); Ctrl+C stops").ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally
@@ -110,4 +178,32 @@ internal static class ServeCommand
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static string InferaHome() => NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_HOME"))
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "infera");
+
+    // Seconds ("300", "-1") or a duration with a unit ("30s", "5m", "1h", "250ms").
+    private static TimeSpan? ParseKeepAlive(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        text = text.Trim();
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return seconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+        }
+
+        foreach (var (unit, scale) in new[] { ("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0) })
+        {
+            if (text.EndsWith(unit, StringComparison.Ordinal) && double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
+            {
+                return amount < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(amount * scale);
+            }
+        }
+
+        throw new ArgumentException($"--keep-alive must be seconds or a duration such as 30s, 5m or 1h; it was '{text}'.");
+    }
 }
