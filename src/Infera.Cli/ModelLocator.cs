@@ -1,18 +1,24 @@
+using Infera.Models;
+
 namespace Infera.Cli;
 
-/// <summary>Resolves the model a command runs: the folder given with --model, or the small default model.</summary>
+/// <summary>
+/// Resolves the model a command runs, the same way for every command: a folder path, a library name (<c>name:tag</c>,
+/// <c>org/name</c>) from <see cref="ModelLibrary"/>, or, with no --model, the small default model.
+/// </summary>
 internal static class ModelLocator
 {
-    public static async Task<string> ResolveAsync(string? model, CancellationToken cancellationToken)
+    public static async Task<ResolvedModel> ResolveAsync(string? model, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(model))
         {
-            return model;
+            using var library = new ModelLibrary();
+            return await library.ResolveAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var path = await Infera.ModelBuilder.DefaultModel.EnsureCreatedAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in default model at {path} (seeded RANDOM weights: its text is gibberish; pass --model for a real model)").ConfigureAwait(false);
-        return path;
+        return new ResolvedModel { ModelDirectory = path };
     }
 
     public static OnnxModelRunnerOptions RunnerOptions(string? provider)

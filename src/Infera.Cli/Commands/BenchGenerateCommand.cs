@@ -27,8 +27,8 @@ internal static class BenchGenerateCommand
 
             var options = new GenerationOptions { Temperature = 0, MaxNewTokens = result.GetValue(arguments.MaxTokens) ?? 128 };
             options.Validate();
-            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), null, ct).ConfigureAwait(false);
+            var model = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
+            await using var runner = await OnnxModelRunner.LoadAsync(model.ModelDirectory, model.ApplyTo(ModelLocator.RunnerOptions(result.GetValue(arguments.Provider))), null, ct).ConfigureAwait(false);
             var text = result.GetValue(prompt)!;
 
             await GenerationRun.ExecuteAsync(runner, text, options, [], null, ct).ConfigureAwait(false);

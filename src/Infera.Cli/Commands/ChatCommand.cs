@@ -16,19 +16,19 @@ internal static class ChatCommand
 
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
-            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            using var client = await InferaChatClient.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), cancellationToken: ct).ConfigureAwait(false);
+            var model = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
+            using var client = await InferaChatClient.LoadAsync(model.ModelDirectory, model.ApplyTo(ModelLocator.RunnerOptions(result.GetValue(arguments.Provider))), cancellationToken: ct).ConfigureAwait(false);
             var generation = arguments.ToOptions(result);
-            var options = new ChatOptions
+            var options = model.ApplyTo(new ChatOptions
             {
-                MaxOutputTokens = generation.MaxNewTokens ?? 256,
+                MaxOutputTokens = generation.MaxNewTokens ?? model.Parameters.MaxOutputTokens ?? 256,
                 Temperature = generation.Temperature,
                 TopP = generation.TopP,
                 TopK = generation.TopK,
                 Seed = generation.Seed,
-                Instructions = result.GetValue(system),
-                StopSequences = result.GetValue(arguments.Stop),
-            };
+                Instructions = result.GetValue(system) ?? model.System,
+                StopSequences = result.GetValue(arguments.Stop) is { Length: > 0 } stops ? stops : null,
+            });
             var history = new List<ChatMessage>();
             await Console.Error.WriteLineAsync($"infera chat: {client.Runner.Metadata.ModelId} ({client.Runner.Metadata.ExecutionProvider}). /exit to leave, /reset to start over.").ConfigureAwait(false);
             while (!ct.IsCancellationRequested)

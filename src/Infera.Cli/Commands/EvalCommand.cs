@@ -16,7 +16,7 @@ internal static class EvalCommand
 
     private static Command CreatePerplexity()
     {
-        var model = new Option<string>("--model", "-m") { Description = "The model folder.", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "A library model name or a model folder.", Required = true };
         var text = new Option<string>("--text") { Description = "The text file to score (UTF-8).", Required = true };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Score at most this many tokens (default: the model's context)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with perplexity and tokens." };
@@ -36,7 +36,8 @@ internal static class EvalCommand
             string content = await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
             bool asJson = result.GetValue(json);
             using var progress = new ConsoleProgressBar("scoring", !asJson);
-            var measured = await PerplexityEvaluator.EvaluateAsync(result.GetValue(model)!, content, result.GetValue(maxTokens), progress, ct).ConfigureAwait(false);
+            var resolved = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
+            var measured = await PerplexityEvaluator.EvaluateAsync(resolved.ModelDirectory, content, result.GetValue(maxTokens), progress, ct).ConfigureAwait(false);
             progress.Dispose();
             if (asJson)
             {

@@ -23,7 +23,8 @@ internal static class GenerateCommand
 
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
-            var options = arguments.ToOptions(result);
+            var model = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
+            var options = model.ApplyTo(arguments.ToOptions(result));
             if (options.MaxNewTokens is null)
             {
                 // Without --max-tokens: up to 256 new tokens, fewer where the context ends first.
@@ -39,15 +40,14 @@ internal static class GenerateCommand
 
             options.Validate();
             var json = result.GetValue(arguments.Json);
-            var modelPath = await ModelLocator.ResolveAsync(result.GetValue(arguments.Model), ct).ConfigureAwait(false);
-            await using var runner = await OnnxModelRunner.LoadAsync(modelPath, ModelLocator.RunnerOptions(result.GetValue(arguments.Provider)), null, ct).ConfigureAwait(false);
+            await using var runner = await OnnxModelRunner.LoadAsync(model.ModelDirectory, model.ApplyTo(ModelLocator.RunnerOptions(result.GetValue(arguments.Provider))), null, ct).ConfigureAwait(false);
 
             var stdout = Console.Out;
             var run = await GenerationRun.ExecuteAsync(
                 runner,
                 result.GetValue(prompt)!,
                 options,
-                result.GetValue(arguments.Stop) ?? [],
+                result.GetValue(arguments.Stop) is { Length: > 0 } stops ? stops : [.. model.Parameters.Stop],
                 json ? null : piece => { stdout.Write(piece); stdout.Flush(); },
                 ct).ConfigureAwait(false);
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using Infera.Cli.Serving;
+using Infera.Models;
 using Infera.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -18,7 +20,7 @@ internal static class ServeCommand
     internal static Command Create()
     {
         var model = new Option<string[]>("--model", "-m") { Description = "A model to pin (loaded at start, never unloaded): a model folder or a library name; repeatable. Without it, every model of the library is served on demand (and, when the library is empty, a small built-in model with random weights).", AllowMultipleArgumentsPerToken = false };
-        var modelsDir = new Option<string?>("--models-dir") { Description = "The folder of models served on demand by name (NAME for NAME:latest, NAME@TAG for NAME:TAG). Default: $INFERA_HOME/models (INFERA_HOME defaults to ~/.cache/infera)." };
+        var modelsDir = new Option<string?>("--models-dir") { Description = "Serve the model folders under this folder on demand (NAME for NAME:latest, NAME@TAG for NAME:TAG) instead of the model library (INFERA_HOME, default ~/.cache/infera)." };
         var keepAlive = new Option<string?>("--keep-alive") { Description = "How long an on-demand model stays loaded after its last request: seconds or a duration such as 30s, 5m, 1h; negative keeps it; 0 unloads at once. Default: 5m." };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Models loaded at once, pinned ones included; the least recently used idle model is unloaded to make room. Default: 3." };
         var maxMemory = new Option<long?>("--max-memory") { Description = "MiB that loaded models may take together (their folders' size); default: three quarters of the memory." };
@@ -63,8 +65,10 @@ internal static class ServeCommand
                 return runnerOptions;
             }
 
-            var catalog = new DirectoryModelCatalog(result.GetValue(modelsDir) ?? Path.Combine(InferaHome(), "models"));
-            var pinned = new List<(string Path, string? Id)>();
+            using var library = new ModelLibrary();
+            IModelCatalog catalog = result.GetValue(modelsDir) is { } folder ? new DirectoryModelCatalog(folder) : new LibraryModelCatalog(library);
+            var catalogRoot = catalog is DirectoryModelCatalog directory ? directory.Root : library.RootDirectory;
+            var pinned = new List<(ResolvedModel Model, string? Id)>();
             var requested = result.GetValue(model) ?? [];
             if (result.GetValue(modelId) is not null && requested.Length > 1)
             {
@@ -73,17 +77,14 @@ internal static class ServeCommand
 
             foreach (var name in requested)
             {
-                if (Directory.Exists(name) || File.Exists(name))
+                if (catalog is DirectoryModelCatalog && await catalog.FindAsync(name, ct).ConfigureAwait(false) is { } entry)
                 {
-                    pinned.Add((name, result.GetValue(modelId)));
-                }
-                else if (await catalog.FindAsync(name, ct).ConfigureAwait(false) is { } entry)
-                {
-                    pinned.Add((entry.ModelPath, result.GetValue(modelId) ?? entry.Name));
+                    pinned.Add((new ResolvedModel { ModelDirectory = entry.ModelPath, Name = entry.Name }, result.GetValue(modelId) ?? entry.Name));
                 }
                 else
                 {
-                    throw new ArgumentException($"--model {name}: no such folder, and no model of that name in {catalog.Root}.");
+                    var resolved = await ModelLocator.ResolveAsync(name, ct).ConfigureAwait(false);
+                    pinned.Add((resolved, result.GetValue(modelId) ?? resolved.Name));
                 }
             }
 
@@ -114,9 +115,9 @@ internal static class ServeCommand
             });
             builder.Services.AddInferaServer(options =>
             {
-                foreach (var (path, id) in pinned)
+                foreach (var (resolved, id) in pinned)
                 {
-                    options.AddModel(path, id, NewRunnerOptions());
+                    options.AddModel(resolved.ModelDirectory, id, resolved.ApplyTo(NewRunnerOptions()));
                 }
 
                 options.Catalog = catalog;
@@ -153,7 +154,7 @@ internal static class ServeCommand
                 await registry.WaitUntilReadyAsync(ct).ConfigureAwait(false);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
                 var onDemand = (await catalog.ListAsync(ct).ConfigureAwait(false)).Count;
-                var served = pinned.Count == 0 ? $"{onDemand} models of {catalog.Root} on demand" : string.Empty;
+                var served = pinned.Count == 0 ? $"{onDemand} models of {catalogRoot} on demand" : string.Empty;
                 if (pinned.Count > 0)
                 {
                     var id = registry.ModelIds[0];
@@ -178,9 +179,6 @@ internal static class ServeCommand
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    private static string InferaHome() => NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_HOME"))
-        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "infera");
 
     // Seconds ("300", "-1") or a duration with a unit ("30s", "5m", "1h", "250ms").
     private static TimeSpan? ParseKeepAlive(string? text)

@@ -120,6 +120,7 @@ internal sealed class InferaRequest : IDisposable
         NotSupportedException e => OpenAIErrorException.BadRequest(e.Message),
         FormatException e => OpenAIErrorException.BadRequest(e.Message),
         ConstraintCompilationException e => OpenAIErrorException.BadRequest(e.Message, "response_format"),
+        KeyNotFoundException e => new OpenAIErrorException(404, e.Message, OpenAIErrorException.InvalidRequest, "model", "model_not_found"),
         ObjectDisposedException => new OpenAIErrorException(503, "The model is shutting down.", OpenAIErrorException.ServerError, null, "model_not_ready"),
         _ => null,
     };

@@ -363,7 +363,7 @@ public sealed class InferaModelRegistry : IAsyncDisposable
             var path = entry.ModelPath;
             var model = new ServedModel(name, async (services, cancellationToken) =>
             {
-                var options = new OnnxModelRunnerOptions { ModelId = name };
+                var options = new OnnxModelRunnerOptions { ModelId = name, ChatTemplate = entry.Template };
                 _options.ConfigureCatalogRunner?.Invoke(options);
                 options.LoggerFactory ??= (ILoggerFactory?)services.GetService(typeof(ILoggerFactory));
                 return await OnnxModelRunner.LoadAsync(path, options, null, cancellationToken).ConfigureAwait(false);

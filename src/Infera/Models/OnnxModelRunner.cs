@@ -121,7 +121,7 @@ public sealed class OnnxModelRunner : IModelRunner
     {
         progress?.Report(new ModelLoadProgress("Checking the model folder", 0.0));
         var folder = ModelFolder.Open(modelPath);
-        var chatTemplate = folder.ReadChatTemplate();
+        var chatTemplate = options.ChatTemplate ?? folder.ReadChatTemplate();
         var attention = folder.DetectAttentionOperator();
         cancellationToken.ThrowIfCancellationRequested();
 

@@ -34,6 +34,12 @@ public sealed class OnnxModelRunnerOptions
     public int? ContextLength { get; set; }
 
     /// <summary>
+    /// Gets or sets a chat template (Jinja, the format of <c>tokenizer_config.json</c>'s <c>chat_template</c>) that replaces the
+    /// model's own. <see langword="null"/> (the default) uses the model's.
+    /// </summary>
+    public string? ChatTemplate { get; set; }
+
+    /// <summary>
     /// Gets or sets when Infera samples tokens itself from the model's logits (with <c>Infera.Numerics</c>) instead of
     /// ONNX Runtime GenAI's built-in search. The default is <see cref="Infera.SamplingMode.Auto"/>.
     /// </summary>

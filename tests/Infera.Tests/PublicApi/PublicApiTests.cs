@@ -16,6 +16,7 @@ public sealed class PublicApiTests
         "Infera",
         "Infera.ModelBuilder",
         "Infera.Server",
+        "Infera.Models",
         "Infera.Cpu",
         "Infera.Cuda",
         "Infera.DirectML",
