@@ -23,8 +23,9 @@ internal static class BenchServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Sent as 'Authorization: Bearer KEY'." };
         var model = new Option<string?>("--model-id") { Description = "The model to request; default: the first of /v1/models." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of a table." };
+        var api = new Option<string>("--api") { Description = "The protocol: openai (streamed /v1/completions) or ollama (streamed /api/generate with a raw prompt). Default: openai.", DefaultValueFactory = _ => "openai" };
         var command = new Command("serve", "Load-test an OpenAI-compatible server (infera serve, vLLM, llama.cpp): requests/s, output tokens/s, TTFT and inter-token latency per concurrency.");
-        foreach (var option in new Option[] { url, concurrency, requests, promptTokens, maxTokens, apiKey, model, json })
+        foreach (var option in new Option[] { url, concurrency, requests, promptTokens, maxTokens, apiKey, model, json, api })
         {
             command.Options.Add(option);
         }
@@ -32,6 +33,12 @@ internal static class BenchServeCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var levels = ParseLevels(result.GetValue(concurrency)!);
+            var protocol = result.GetValue(api) switch
+            {
+                "openai" => LoadApi.OpenAI,
+                "ollama" => LoadApi.Ollama,
+                var other => throw new ArgumentException($"--api must be openai or ollama; it was '{other}'."),
+            };
             var count = Positive(result.GetValue(requests), "--requests");
             var wantedPromptTokens = Positive(result.GetValue(promptTokens), "--prompt-tokens");
             var max = Positive(result.GetValue(maxTokens), "--max-tokens");
@@ -54,7 +61,7 @@ internal static class BenchServeCommand
 
             // Warm up and calibrate: the prompt is story text cut to the word count that gives about the wanted tokens.
             var words = wantedPromptTokens;
-            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct).ConfigureAwait(false);
+            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct, protocol).ConfigureAwait(false);
             if (warm.Error is { } warmError)
             {
                 throw new InvalidOperationException("The warm-up request failed: " + warmError);
@@ -68,7 +75,7 @@ internal static class BenchServeCommand
             var reports = new List<LoadLevel>();
             foreach (var level in levels)
             {
-                reports.Add(await CompletionLoad.RunLevelAsync(http, modelId, level, count, i => Prompt(i + 1, words), max, ct).ConfigureAwait(false));
+                reports.Add(await CompletionLoad.RunLevelAsync(http, modelId, level, count, i => Prompt(i + 1, words), max, ct, protocol).ConfigureAwait(false));
                 if (!result.GetValue(json))
                 {
                     if (reports.Count == 1)
@@ -95,6 +102,7 @@ internal static class BenchServeCommand
                     ["model"] = modelId,
                     ["requests"] = count,
                     ["maxTokens"] = max,
+                    ["api"] = result.GetValue(api),
                     ["levels"] = reports.Select(r => new Dictionary<string, object?>
                     {
                         ["concurrency"] = r.Concurrency,
