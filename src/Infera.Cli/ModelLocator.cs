@@ -16,8 +16,15 @@ internal static class ModelLocator
             return await library.ResolveAsync(model, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
+        if (EmbeddedDefaultModel.IsEmbedded)
+        {
+            var stories = await EmbeddedDefaultModel.EnsureConvertedAsync(null, cancellationToken).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in stories260K model at {stories} (TinyStories, 260K parameters, from llama2.c by Andrej Karpathy, MIT licence: see {EmbeddedDefaultModel.LicenseFileName} there)").ConfigureAwait(false);
+            return new ResolvedModel { ModelDirectory = stories };
+        }
+
         var path = await Infera.ModelBuilder.DefaultModel.EnsureCreatedAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in default model at {path} (seeded RANDOM weights: its text is gibberish; pass --model for a real model)").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"infera: no --model given; using the built-in default model at {path} (seeded RANDOM weights: its text is gibberish; this build of the tool was made without stories260K; pass --model for a real model)").ConfigureAwait(false);
         return new ResolvedModel { ModelDirectory = path };
     }
 

@@ -27,7 +27,7 @@ public static class DefaultModel
     /// <exception cref="ModelConversionException">The cache folder cannot be written.</exception>
     public static async Task<string> EnsureCreatedAsync(string? cacheDirectory = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
-        string root = cacheDirectory ?? DefaultCacheDirectory();
+        string root = cacheDirectory ?? CacheDirectory;
         string folder = Path.GetFullPath(Path.Combine(root, FolderName));
         if (IsComplete(folder))
         {
@@ -65,6 +65,12 @@ public static class DefaultModel
     private static bool IsComplete(string folder) =>
         File.Exists(Path.Combine(folder, "genai_config.json")) && File.Exists(Path.Combine(folder, "model.onnx")) &&
         File.Exists(Path.Combine(folder, "tokenizer.json")) && File.Exists(Path.Combine(folder, "infera_model.json"));
+
+    /// <summary>
+    /// Gets the folder that holds Infera's models when no other is given: <c>$XDG_CACHE_HOME/infera/models</c>, else
+    /// <c>~/.cache/infera/models</c> (on Windows, <c>%LOCALAPPDATA%\infera\models</c>).
+    /// </summary>
+    public static string CacheDirectory => DefaultCacheDirectory();
 
     private static string DefaultCacheDirectory()
     {

@@ -52,6 +52,11 @@ public sealed class InferaServerOptions
     /// <summary>Gets or sets a callback that sets the runner options of each catalog model before it loads (threads, concurrency, provider).</summary>
     public Action<OnnxModelRunnerOptions>? ConfigureCatalogRunner { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether <c>GET /</c> serves the built-in chat page to browsers; the default is <see langword="true"/>.</summary>
+    /// <remarks>The page is embedded in this assembly and loads nothing from elsewhere. Requests that do not accept <c>text/html</c> get
+    /// <c>Infera is running</c> as plain text either way, as do browsers when the page is off.</remarks>
+    public bool EnableChatPage { get; set; } = true;
+
     internal IReadOnlyList<ServedModel> Models => _models;
 
     internal static long DefaultMemoryBudget() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;

@@ -118,17 +118,29 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
-    public async Task Generate_NoModel_UsesTheLabelledDefaultModel()
+    public async Task Generate_NoModel_ConvertsTheEmbeddedStories260KOnceAndTellsTheLlama2CGoldenStory()
     {
         var cache = Directory.CreateTempSubdirectory("infera-cache-").FullName;
         try
         {
-            var environment = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cache, ["INFERA_CACHE_DIR"] = Path.Combine(cache, "infera") };
-            var (exit, stdout, stderr) = await InferaTool.RunAsync("generate --prompt \"Hello\" --max-tokens 8", environment: environment);
+            var environment = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cache };
+            var (exit, stdout, stderr) = await InferaTool.RunAsync("generate --prompt \"Once upon a time\" --max-tokens 252 --temperature 0", environment: environment);
 
             Assert.True(exit == 0, stderr);
-            Assert.Contains("RANDOM weights", stderr);
-            Assert.False(string.IsNullOrEmpty(stdout));
+            Assert.Contains("built-in stories260K model", stderr);
+            string golden = File.ReadAllText(Path.Combine(TestModels.Get(TestModels.Stories260K), "golden-once-upon-a-time.txt"));
+            // llama2.c's golden run (-n 256) prints 252 tokens after BOS and the 4 prompt tokens.
+            Assert.Equal(golden.TrimEnd('\n'), "Once upon a time" + stdout.TrimEnd('\n'));
+
+            var folder = Assert.Single(Directory.GetDirectories(Path.Combine(cache, "infera", "models")));
+            Assert.Contains("MIT License", File.ReadAllText(Path.Combine(folder, "LICENSE-stories260K.txt")));
+            var converted = File.GetLastWriteTimeUtc(Path.Combine(folder, "model.onnx"));
+
+            var (again, _, againErr) = await InferaTool.RunAsync("generate --max-tokens 4", environment: environment);
+
+            Assert.True(again == 0, againErr);
+            Assert.Single(Directory.GetFileSystemEntries(Path.Combine(cache, "infera", "models")));
+            Assert.Equal(converted, File.GetLastWriteTimeUtc(Path.Combine(folder, "model.onnx")));
         }
         finally
         {

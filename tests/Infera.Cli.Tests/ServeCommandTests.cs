@@ -29,6 +29,9 @@ public sealed partial class ServeCommandTests
                 Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
             }
 
+            // The chat page needs no key; the API behind it does.
+            Assert.Equal("text/html", (await GetRootAsync(http)).MediaType);
+
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "cli-key");
             using (var completion = await http.PostAsync("/v1/completions", new StringContent("""{"model":"tiny","prompt":"Once upon a time","max_tokens":5,"temperature":0}""", Encoding.UTF8, "application/json")))
             {
@@ -65,6 +68,42 @@ public sealed partial class ServeCommandTests
 
         Assert.Equal(1, exitCode);
         Assert.Equal("infera: error: --host must be an IP address or localhost; it was 'example.com'.", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_NoUi_BrowserGetsInferaIsRunning()
+    {
+        var info = new ProcessStartInfo(InferaTool.Executable, $"serve --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --port 0 --model-id tiny --no-ui")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = TestModels.RepositoryRoot,
+        };
+        using var process = Process.Start(info)!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = await ReadServingUrlAsync(process.StandardError) };
+
+            var (mediaType, body) = await GetRootAsync(http);
+
+            Assert.Equal("text/plain", mediaType);
+            Assert.Equal("Infera is running", body);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<(string? MediaType, string Body)> GetRootAsync(HttpClient http)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
     }
 
     private static async Task<Uri> ReadServingUrlAsync(StreamReader stderr)

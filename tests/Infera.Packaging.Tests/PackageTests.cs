@@ -52,7 +52,37 @@ public sealed class PackageTests(PackagesFixture packages)
         Assert.Contains(archive.Entries, e => e.FullName == $"buildTransitive/{package}.targets");
     }
 
-    public static TheoryData<string> AllPackages() => [.. PackagesFixture.PackageIds];
+    [Fact]
+    public void PackSolution_WritesOnePackagePerPackableProjectAndNothingElse()
+    {
+        var written = Directory.GetFiles(packages.Folder, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(10, PackagesFixture.PackableProjects().Length);
+        Assert.Equal(PackagesFixture.PackableProjects().Select(id => $"{id}.{packages.Version}.nupkg"), written);
+        Assert.DoesNotContain(": warning ", packages.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Readme_PackagesTable_NamesEveryPackage()
+    {
+        string readme = File.ReadAllText(Path.Combine(TestModels.RepositoryRoot, "README.md"));
+
+        Assert.All(PackagesFixture.PackableProjects(), id => Assert.Contains($"`{id}`", readme, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Package_Tool_IsTheInferaCommandWithTheDefaultModelNotice()
+    {
+        using var archive = ZipFile.OpenRead(packages.PackagePath(PackagesFixture.ToolId));
+        var names = archive.Entries.Select(e => e.FullName).ToArray();
+
+        Assert.Contains("tools/net10.0/any/DotnetToolSettings.xml", names);
+        Assert.Contains("tools/net10.0/any/Infera.Cli.dll", names);
+        Assert.Contains("THIRD-PARTY-NOTICES/stories260K-LICENSE.txt", names);
+        Assert.Contains(Nuspec(archive).Descendants(), e => e.Name.LocalName == "packageType" && (string?)e.Attribute("name") == "DotnetTool");
+    }
+
+    public static TheoryData<string> AllPackages() => [.. PackagesFixture.LibraryIds];
 
     private List<(string Id, string Version)> Dependencies(string package)
     {

@@ -25,14 +25,14 @@ internal sealed class InferaTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<InferaTestServer> StartAsync(Action<InferaServerOptions> configure)
+    public static async Task<InferaTestServer> StartAsync(Action<InferaServerOptions> configure, string prefix = "")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddInferaServer(configure);
         var app = builder.Build();
-        app.MapInferaEndpoints();
+        app.MapInferaEndpoints(prefix);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new InferaTestServer(app, new Uri(address));

@@ -58,7 +58,7 @@ public sealed partial class MetricsTests(ServerFixture fixture)
         return await response.Content.ReadAsStringAsync();
     }
 
-    /// <summary>Scrapes until every pattern matches or 10 s pass: the Prometheus exporter serves a cached scrape for a moment.</summary>
+    /// <summary>Scrapes until every pattern matches or 10 s pass: a request records its histograms after its response ends.</summary>
     private static async Task<string> ScrapeUntilAsync(HttpClient http, Regex[] patterns)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -5,7 +5,7 @@ namespace Infera.Cli.Commands;
 /// <summary>The options generate, chat and bench share.</summary>
 internal sealed class GenerationArguments
 {
-    public Option<string?> Model { get; } = new("--model", "-m") { Description = "A library model name (name:tag, org/name; see infera list) or an ONNX Runtime GenAI model folder. Without it, a small built-in model with random weights is used." };
+    public Option<string?> Model { get; } = new("--model", "-m") { Description = "A library model name (name:tag, org/name; see infera list) or an ONNX Runtime GenAI model folder. Without it, the built-in stories260K model (TinyStories) is used." };
 
     public Option<int?> MaxTokens { get; } = new("--max-tokens", "-n") { Description = "The most new tokens to generate (the prompt is not counted). generate: 256 by default." };
 

@@ -19,7 +19,7 @@ internal static class ServeCommand
 {
     internal static Command Create()
     {
-        var model = new Option<string[]>("--model", "-m") { Description = "A model to pin (loaded at start, never unloaded): a model folder or a library name; repeatable. Without it, every model of the library is served on demand (and, when the library is empty, a small built-in model with random weights).", AllowMultipleArgumentsPerToken = false };
+        var model = new Option<string[]>("--model", "-m") { Description = "A model to pin (loaded at start, never unloaded): a model folder or a library name; repeatable. Without it, every model of the library is served on demand (and, when the library is empty, the built-in stories260K model).", AllowMultipleArgumentsPerToken = false };
         var modelsDir = new Option<string?>("--models-dir") { Description = "Serve the model folders under this folder on demand (NAME for NAME:latest, NAME@TAG for NAME:TAG) instead of the model library (INFERA_HOME, default ~/.cache/infera)." };
         var keepAlive = new Option<string?>("--keep-alive") { Description = "How long an on-demand model stays loaded after its last request: seconds or a duration such as 30s, 5m, 1h; negative keeps it; 0 unloads at once. Default: 5m." };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Models loaded at once, pinned ones included; the least recently used idle model is unloaded to make room. Default: 3." };
@@ -35,8 +35,9 @@ internal static class ServeCommand
         var timeout = new Option<int?>("--request-timeout") { Description = "Seconds one request may take; default 600." };
         var bodyLimit = new Option<long?>("--max-body-bytes") { Description = "The largest request body accepted, in bytes; default 4 MiB." };
         var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use; default: every processor. Small models batch faster with 1." };
-        var command = new Command("serve", "Serve models over OpenAI's API (/v1/chat/completions, /v1/completions, /v1/models) and Ollama's (/api/chat, /api/generate, /api/tags, ...), with /health and /metrics.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, modelsDir, keepAlive, maxLoaded, maxMemory })
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the chat page at / (browsers then get 'Infera is running' as plain text, like every other client)." };
+        var command = new Command("serve", "Serve models over OpenAI's API (/v1/chat/completions, /v1/completions, /v1/models) and Ollama's (/api/chat, /api/generate, /api/tags, ...), with /health, /metrics and a chat page at / for browsers.");
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, modelsDir, keepAlive, maxLoaded, maxMemory, noUi })
         {
             command.Options.Add(option);
         }
@@ -138,6 +139,7 @@ internal static class ServeCommand
                 }
 
                 options.ApiKey = key;
+                options.EnableChatPage = !result.GetValue(noUi);
                 options.MaxRequestBodySize = result.GetValue(bodyLimit) ?? options.MaxRequestBodySize;
                 if (result.GetValue(timeout) is int seconds)
                 {
@@ -165,7 +167,7 @@ internal static class ServeCommand
                 }
 
                 await Console.Error.WriteLineAsync(
-                    $"infera: serving {served}{(key is null ? string.Empty : " (API key required)")} at {url}/v1 and {url}/api (Ollama); Ctrl+C stops").ConfigureAwait(false);
+                    $"infera: serving {served}{(key is null ? string.Empty : " (API key required)")} at {url}/v1 and {url}/api (Ollama){(result.GetValue(noUi) ? string.Empty : $", chat page at {url}/")}; Ctrl+C stops").ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally

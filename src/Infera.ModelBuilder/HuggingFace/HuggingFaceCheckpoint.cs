@@ -141,12 +141,8 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
                 throw new ModelConversionException($"{directory}: partial rotary embedding is not supported.") { SourcePath = directory };
             }
 
-            int? slidingWindow = arch switch
-            {
-                ModelArchitecture.Mistral => Int(root, "sliding_window"),
-                ModelArchitecture.Qwen2 when Bool(root, "use_sliding_window") == true => Int(root, "sliding_window"),
-                _ => null,
-            };
+            int layers = Int(root, "num_hidden_layers") ?? throw Missing(directory, "num_hidden_layers");
+            var (slidingWindow, slidingLayers) = SlidingWindow(directory, root, arch, layers);
 
             var eos = Ids(root, "eos_token_id");
             string generation = Path.Combine(directory, "generation_config.json");
@@ -171,7 +167,7 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
                 Architecture = arch,
                 HiddenSize = hidden,
                 IntermediateSize = Int(root, "intermediate_size") ?? throw Missing(directory, "intermediate_size"),
-                LayerCount = Int(root, "num_hidden_layers") ?? throw Missing(directory, "num_hidden_layers"),
+                LayerCount = layers,
                 HeadCount = heads,
                 KeyValueHeadCount = Int(root, "num_key_value_heads") ?? heads,
                 HeadSize = Int(root, "head_dim") ?? 0,
@@ -184,6 +180,7 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
                 RotaryInterleaved = false,
                 AttentionBias = arch == ModelArchitecture.Qwen2 || (Bool(root, "attention_bias") ?? false),
                 SlidingWindow = slidingWindow,
+                SlidingLayers = slidingLayers,
                 BosTokenId = bos,
                 EosTokenIds = eos,
                 PadTokenId = Int(root, "pad_token_id") ?? eos[0],
@@ -194,6 +191,41 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new ModelConversionException($"{directory}: config.json is not valid: {e.Message}", e) { SourcePath = directory };
+        }
+    }
+
+    /// <summary>
+    /// The sliding attention window and the layers it applies to, as Hugging Face transformers reads them: Mistral and
+    /// Phi-3 mask every layer with <c>sliding_window</c> whenever the config sets it; Qwen2 only with
+    /// <c>use_sliding_window: true</c>, and then the layers that <c>layer_types</c> marks <c>sliding_attention</c>, or
+    /// without <c>layer_types</c> the layers from <c>max_window_layers</c> (default 28) on.
+    /// </summary>
+    private static (int? Window, bool[]? Layers) SlidingWindow(string directory, JsonElement root, ModelArchitecture arch, int layerCount)
+    {
+        switch (arch)
+        {
+            case ModelArchitecture.Mistral or ModelArchitecture.Phi3:
+                return (Int(root, "sliding_window"), null);
+            case ModelArchitecture.Qwen2 when Bool(root, "use_sliding_window") == true && Int(root, "sliding_window") is int window:
+                bool[] sliding;
+                if (root.TryGetProperty("layer_types", out var types) && types.ValueKind == JsonValueKind.Array)
+                {
+                    sliding = [.. types.EnumerateArray().Select(t => t.GetString() switch
+                    {
+                        "sliding_attention" => true,
+                        "full_attention" => false,
+                        var other => throw new ModelConversionException($"{directory}: unsupported layer type '{other}' in layer_types; supported are full_attention and sliding_attention.") { SourcePath = directory },
+                    })];
+                }
+                else
+                {
+                    int full = Int(root, "max_window_layers") ?? 28;
+                    sliding = [.. Enumerable.Range(0, layerCount).Select(l => l >= full)];
+                }
+
+                return sliding.Any(s => s) ? (window, sliding) : (null, null);
+            default:
+                return (null, null);
         }
     }
 

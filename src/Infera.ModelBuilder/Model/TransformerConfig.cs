@@ -35,8 +35,15 @@ internal sealed record TransformerConfig
 
     public bool AttentionBias { get; init; }
 
-    /// <summary>Sliding attention window in tokens; null for full attention.</summary>
+    /// <summary>Sliding attention window in tokens (counting the current one); null for full attention.</summary>
     public int? SlidingWindow { get; init; }
+
+    /// <summary>Which layers use <see cref="SlidingWindow"/> (Qwen2's <c>max_window_layers</c> or <c>layer_types</c>); null when every layer does.</summary>
+    public IReadOnlyList<bool>? SlidingLayers { get; init; }
+
+    /// <summary>The attention window of one layer in tokens, or null when the layer attends to the whole context.</summary>
+    public int? WindowOf(int layer) =>
+        SlidingWindow is int w && w < ContextLength && (SlidingLayers is null || SlidingLayers[layer]) ? w : null;
 
     public int BosTokenId { get; init; } = 1;
 
@@ -65,6 +72,16 @@ internal sealed record TransformerConfig
         Check(KeyValueHeadCount > 0, "key/value head count", KeyValueHeadCount);
         Check(VocabularySize > 0, "vocabulary size", VocabularySize);
         Check(ContextLength > 0, "context length", ContextLength);
+        if (SlidingLayers is not null && SlidingLayers.Count != LayerCount)
+        {
+            throw new ModelConversionException($"{source}: layer_types names {SlidingLayers.Count} layers; the model has {LayerCount}.") { SourcePath = source };
+        }
+
+        if (SlidingWindow is < 1)
+        {
+            throw new ModelConversionException($"{source}: invalid sliding window {SlidingWindow}.") { SourcePath = source };
+        }
+
         if (HeadCount % KeyValueHeadCount != 0)
         {
             throw new ModelConversionException($"{source}: the head count ({HeadCount}) is not a multiple of the key/value head count ({KeyValueHeadCount}).") { SourcePath = source };

@@ -29,7 +29,8 @@ internal sealed partial class DecoderGraphWriter
         }
 
         WriteRotaryCaches(c.ContextLength, hd, hd);
-        string mask = AttentionMask();
+        // One additive mask for the layers that see the whole context and one for the windowed layers, each built once.
+        string? fullMask = null, windowMask = null;
         string cos = _graph.Node("Unsqueeze", "/model/rotary/cos/Unsqueeze", [_graph.Node("Gather", "/model/rotary/cos/Gather", ["cos_cache", "position_ids"]), _graph.Int64Constant(false, 1)]);
         string sin = _graph.Node("Unsqueeze", "/model/rotary/sin/Unsqueeze", [_graph.Node("Gather", "/model/rotary/sin/Gather", ["sin_cache", "position_ids"]), _graph.Int64Constant(false, 1)]);
 
@@ -51,6 +52,7 @@ internal sealed partial class DecoderGraphWriter
             string keysT = _graph.Node("Transpose", $"{prefix}/attn/k_transpose", [keys], null, string.Empty, Ints("perm", 0, 1, 3, 2));
             string scores = _graph.Node("MatMul", $"{prefix}/attn/qk", [q, keysT]);
             scores = _graph.Node("Mul", $"{prefix}/attn/scale", [scores, FloatConstant(1f / MathF.Sqrt(hd))]);
+            string mask = c.WindowOf(l) is int window ? windowMask ??= AttentionMask(window) : fullMask ??= AttentionMask(null);
             scores = _graph.Node("Add", $"{prefix}/attn/mask", [scores, mask]);
             string probabilities = _graph.Node("Softmax", $"{prefix}/attn/softmax", [scores], null, string.Empty, Int("axis", -1));
             string context = _graph.Node("MatMul", $"{prefix}/attn/pv", [probabilities, values]);
@@ -156,28 +158,28 @@ internal sealed partial class DecoderGraphWriter
         return _graph.Node("Reshape", name + "/Reshape", [expanded, _graph.Int64Constant(false, 0, _config.HeadCount, -1, _headSize)]);
     }
 
-    /// <summary>The additive mask [batch, 1, sequence, total]: causal over absolute positions, padding from attention_mask, sliding window if any.</summary>
-    private string AttentionMask()
+    /// <summary>The additive mask [batch, 1, sequence, total]: causal over absolute positions, padding from attention_mask, and the sliding window if given.</summary>
+    private string AttentionMask(int? window)
     {
-        const string P = "/model/attn_mask";
+        string scope = window is null ? "/model/attn_mask" : "/model/attn_mask_window";
         string zero = _graph.Int64Constant(true, 0), one = _graph.Int64Constant(true, 1);
-        string ids = _graph.Node("Shape", $"{P}/InputShape", ["input_ids"]);
-        string sequence = _graph.Node("Gather", $"{P}/Sequence", [ids, one], null, string.Empty, Int("axis", 0));
-        string maskShape = _graph.Node("Shape", $"{P}/MaskShape", ["attention_mask"]);
-        string total = _graph.Node("Gather", $"{P}/Total", [maskShape, one], null, string.Empty, Int("axis", 0));
-        string past = _graph.Node("Sub", $"{P}/Past", [total, sequence]);
-        string keyIndex = _graph.Node("Range", $"{P}/KeyIndex", [zero, total, one]);
-        string queryIndex = _graph.Node("Unsqueeze", $"{P}/QueryIndex", [_graph.Node("Range", $"{P}/QueryRange", [past, total, one]), _graph.Int64Constant(false, 1)]);
-        string allowed = _graph.Node("LessOrEqual", $"{P}/Causal", [keyIndex, queryIndex]);
-        if (_config.SlidingWindow is int window && window < _config.ContextLength)
+        string ids = _graph.Node("Shape", $"{scope}/InputShape", ["input_ids"]);
+        string sequence = _graph.Node("Gather", $"{scope}/Sequence", [ids, one], null, string.Empty, Int("axis", 0));
+        string maskShape = _graph.Node("Shape", $"{scope}/MaskShape", ["attention_mask"]);
+        string total = _graph.Node("Gather", $"{scope}/Total", [maskShape, one], null, string.Empty, Int("axis", 0));
+        string past = _graph.Node("Sub", $"{scope}/Past", [total, sequence]);
+        string keyIndex = _graph.Node("Range", $"{scope}/KeyIndex", [zero, total, one]);
+        string queryIndex = _graph.Node("Unsqueeze", $"{scope}/QueryIndex", [_graph.Node("Range", $"{scope}/QueryRange", [past, total, one]), _graph.Int64Constant(false, 1)]);
+        string allowed = _graph.Node("LessOrEqual", $"{scope}/Causal", [keyIndex, queryIndex]);
+        if (window is int w)
         {
-            string start = _graph.Node("Sub", $"{P}/WindowStart", [queryIndex, _graph.Int64Constant(true, window)]);
-            allowed = _graph.Node("And", $"{P}/Window", [allowed, _graph.Node("Greater", $"{P}/InWindow", [keyIndex, start])]);
+            string start = _graph.Node("Sub", $"{scope}/WindowStart", [queryIndex, _graph.Int64Constant(true, w)]);
+            allowed = _graph.Node("And", $"{scope}/Window", [allowed, _graph.Node("Greater", $"{scope}/InWindow", [keyIndex, start])]);
         }
 
-        string padding = _graph.Node("Cast", $"{P}/Padding", [_graph.Node("Unsqueeze", $"{P}/PaddingUnsqueeze", ["attention_mask", _graph.Int64Constant(false, 1, 2)])], null, string.Empty, Int("to", (long)DataType.Bool));
-        allowed = _graph.Node("And", $"{P}/Allowed", [allowed, padding]);
+        string padding = _graph.Node("Cast", $"{scope}/Padding", [_graph.Node("Unsqueeze", $"{scope}/PaddingUnsqueeze", ["attention_mask", _graph.Int64Constant(false, 1, 2)])], null, string.Empty, Int("to", (long)DataType.Bool));
+        allowed = _graph.Node("And", $"{scope}/Allowed", [allowed, padding]);
         float blocked = _ioType == DataType.Float16 ? -65504f : float.MinValue;
-        return _graph.Node("Where", $"{P}/Additive", [allowed, FloatConstant(0f), FloatConstant(blocked)]);
+        return _graph.Node("Where", $"{scope}/Additive", [allowed, FloatConstant(0f), FloatConstant(blocked)]);
     }
 }

@@ -149,7 +149,7 @@ internal sealed partial class DecoderGraphWriter
                 Int("do_rotary", 1),
                 Int("kv_num_heads", kvHeads),
                 // local_window_size counts the current token, as Hugging Face's sliding_window does (checked against the reference).
-                Int("local_window_size", c.SlidingWindow is int w && w < c.ContextLength ? w : -1),
+                Int("local_window_size", c.WindowOf(l) ?? -1),
                 Int("num_heads", c.HeadCount),
                 Int("rotary_interleaved", c.RotaryInterleaved ? 1 : 0),
                 Float("scale", 1f / MathF.Sqrt(_headSize)),

@@ -73,7 +73,7 @@ internal sealed class ReferenceTransformer
 
             var attention = new float[heads * hd];
             int group = heads / kvHeads;
-            int first = _c.SlidingWindow is int w ? Math.Max(0, position - w + 1) : 0;
+            int first = _c.WindowOf(l) is int w ? Math.Max(0, position - w + 1) : 0;
             var scores = new float[position + 1];
             for (int h = 0; h < heads; h++)
             {

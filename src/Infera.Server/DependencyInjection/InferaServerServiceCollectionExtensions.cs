@@ -54,10 +54,11 @@ public static class InferaServerServiceCollectionExtensions
             sp.GetService<ILoggerFactory>()?.CreateLogger<InferaModelRegistry>() ?? NullLogger<InferaModelRegistry>.Instance));
         services.AddHostedService<ModelLoadingService>();
 
+        services.AddSingleton<PrometheusTextExporter>();
         var telemetry = services.AddOpenTelemetry();
         telemetry.WithMetrics(metrics =>
         {
-            metrics.AddMeter(Meters).AddPrometheusExporter();
+            metrics.AddMeter(Meters).AddReader(sp => new BaseExportingMetricReader(sp.GetRequiredService<PrometheusTextExporter>()));
             if (options.OtlpEndpoint is { } endpoint)
             {
                 metrics.AddOtlpExporter(otlp => otlp.Endpoint = endpoint);

@@ -13,7 +13,7 @@ internal static class ChatCompletionsEndpoint
         ChatCompletionRequest? request = null;
         try
         {
-            request = await call.ReadJsonAsync(OpenAIJsonContext.Default.ChatCompletionRequest).ConfigureAwait(false);
+            request = await call.ReadJsonAsync(OpenAIJsonContext.CheckedChatCompletionRequest).ConfigureAwait(false);
             using var lease = await call.AcquireModelAsync(request.Model).ConfigureAwait(false);
             var model = lease.Model;
             var messages = ChatRequestMapper.ToMessages(request);

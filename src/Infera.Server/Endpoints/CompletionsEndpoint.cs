@@ -14,7 +14,7 @@ internal static class CompletionsEndpoint
         CompletionRequest? request = null;
         try
         {
-            request = await call.ReadJsonAsync(OpenAIJsonContext.Default.CompletionRequest).ConfigureAwait(false);
+            request = await call.ReadJsonAsync(OpenAIJsonContext.CheckedCompletionRequest).ConfigureAwait(false);
             using var lease = await call.AcquireModelAsync(request.Model).ConfigureAwait(false);
             var model = lease.Model;
             var generation = ToGenerationRequest(request, call.Options);
@@ -152,6 +152,11 @@ internal static class CompletionsEndpoint
             throw OpenAIErrorException.BadRequest("suffix is not supported by this server.", "suffix");
         }
 
+        if (request.StreamOptions is not null && request.Stream != true)
+        {
+            throw OpenAIErrorException.BadRequest("stream_options is only allowed when stream is true.", "stream_options");
+        }
+
         var options = new GenerationOptions
         {
             MaxNewTokens = request.MaxTokens ?? serverOptions.DefaultCompletionMaxTokens,
@@ -160,6 +165,12 @@ internal static class CompletionsEndpoint
             Seed = request.Seed,
             FrequencyPenalty = request.FrequencyPenalty,
             PresencePenalty = request.PresencePenalty,
+
+            // vLLM's extra sampling fields; its -1 (and 0) top-k mean none.
+            TopK = request.TopK is > 0 ? request.TopK : null,
+            MinP = request.MinP,
+            RepetitionPenalty = request.RepetitionPenalty,
+            LogitBias = request.LogitBias is { Count: > 0 } bias ? bias : null,
             ContextOverflow = ContextOverflowPolicy.LimitNewTokens,
         };
         options.Validate();

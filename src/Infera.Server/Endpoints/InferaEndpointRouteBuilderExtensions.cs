@@ -10,7 +10,8 @@ public static class InferaEndpointRouteBuilderExtensions
     /// <summary>Maps OpenAI's <c>POST /v1/chat/completions</c>, <c>POST /v1/completions</c>, <c>GET /v1/models</c>, <c>GET /v1/models/{id}</c>;
     /// Ollama's <c>/api/chat</c>, <c>/api/generate</c>, <c>/api/tags</c>, <c>/api/ps</c>, <c>/api/show</c>, <c>/api/pull</c>, <c>/api/create</c>,
     /// <c>/api/copy</c>, <c>/api/delete</c>, <c>/api/embed</c>, <c>/api/embeddings</c> (all of these need the API key when one is configured) and
-    /// <c>/api/version</c>; <c>GET /health</c>, <c>GET /health/ready</c> and <c>GET /metrics</c> (Prometheus text format).</summary>
+    /// <c>/api/version</c>; <c>GET /health</c>, <c>GET /health/ready</c>, <c>GET /metrics</c> (Prometheus text format), and <c>GET /</c> and <c>HEAD /</c>:
+    /// the chat page for browsers (see <see cref="InferaServerOptions.EnableChatPage"/>, its files under <c>/ui/</c>), <c>Infera is running</c> as plain text otherwise.</summary>
     /// <param name="endpoints">The endpoint route builder (for example the <c>WebApplication</c>).</param>
     /// <param name="prefix">A path prefix for every endpoint; the default is none.</param>
     /// <returns>The group of endpoints, to add conventions such as authorization or rate limiting.</returns>
@@ -45,7 +46,8 @@ public static class InferaEndpointRouteBuilderExtensions
         group.MapDelete("/api/delete", ApiKeyCheck.Require(OllamaModelEndpoints.DeleteAsync));
         group.MapGet("/health", HealthEndpoints.LiveAsync);
         group.MapGet("/health/ready", HealthEndpoints.ReadyAsync);
-        group.MapPrometheusScrapingEndpoint("/metrics");
+        group.MapGet("/metrics", MetricsEndpoint.HandleAsync);
+        ChatPageEndpoints.Map(group);
         return group;
     }
 }

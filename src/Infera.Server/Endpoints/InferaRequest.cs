@@ -38,7 +38,7 @@ internal sealed class InferaRequest : IDisposable
     /// <summary>Gets the token that stops generation: cancelled when the client disconnects or the request runs out of time.</summary>
     public CancellationToken Stopping => _stop.Token;
 
-    /// <summary>Reads and parses the JSON body, enforcing the size limit (413) and answering malformed JSON with 400.</summary>
+    /// <summary>Reads and parses the JSON body, enforcing the size limit (413); a malformed body or a wrong field throws <see cref="RequestValidationException"/> (400).</summary>
     public async Task<T> ReadJsonAsync<T>(JsonTypeInfo<T> typeInfo)
         where T : class
     {
@@ -88,19 +88,8 @@ internal sealed class InferaRequest : IDisposable
             throw OpenAIErrorException.BadRequest("The request body is empty; send a JSON object.");
         }
 
-        try
-        {
-            return JsonSerializer.Deserialize(buffer.WrittenSpan, typeInfo)
-                ?? throw OpenAIErrorException.BadRequest("The request body must be a JSON object, not null.");
-        }
-        catch (JsonException ex)
-        {
-            var param = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.');
-            var detail = ex.InnerException is null && ex.Message.StartsWith("stop ", StringComparison.Ordinal) ? ex.Message
-                : param is null ? "the body is not a valid JSON object"
-                : $"'{param}' has the wrong type or is malformed";
-            throw OpenAIErrorException.BadRequest($"The request body could not be parsed: {detail}.", param);
-        }
+        // Wrong types, values out of range and malformed JSON become RequestValidationException, naming the field.
+        return RequestJson.Deserialize(buffer.WrittenSpan, typeInfo);
     }
 
     /// <summary>Takes a lease on the model a request names, loading it on demand: 400 without one, 404 for an unknown name, 503 while a pinned model loads or when a load failed.</summary>
@@ -112,6 +101,7 @@ internal sealed class InferaRequest : IDisposable
     public OpenAIErrorException? Classify(Exception exception, Func<string?, string?> jsonName, string inputParam) => exception switch
     {
         OpenAIErrorException e => e,
+        RequestValidationException e => OpenAIErrorException.BadRequest(e.Message, e.Param),
         ServedModelNotFoundException e => new OpenAIErrorException(404, e.Message, OpenAIErrorException.InvalidRequest, "model", "model_not_found"),
         OperationCanceledException when _timeout?.IsCancellationRequested == true => TimedOut(),
         RequestQueueFullException => new OpenAIErrorException(429, $"The server is at capacity: the model's request queue is full. Retry after {RetryAfterSeconds} s.", "requests", null, "rate_limit_exceeded"),

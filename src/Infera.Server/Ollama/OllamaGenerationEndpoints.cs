@@ -54,7 +54,7 @@ internal static class OllamaGenerationEndpoints
             var messages = OllamaMessages.ToChatMessages(request.Messages, model.Entry?.System);
             var options = sampling.ToChatOptions();
             ApplyFormat(options, request.Format);
-            if (request.Tools is { ValueKind: not JsonValueKind.Null } tools)
+            if (request.Tools is { } tools)
             {
                 var declarations = ChatToolsMapper.Tools(tools);
                 if (declarations.Count > 0)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.AI;
 
 namespace Infera.Server;
@@ -71,9 +70,7 @@ internal static class OllamaMessages
                 throw OpenAIErrorException.BadRequest("A tool call needs the function's name.", at + ".function.name");
             }
 
-            var arguments = function.Arguments is { } a
-                ? ChatToolsMapper.Arguments(JsonElement.Parse($$"""{"arguments":{{a.GetRawText()}}}"""), at + ".function.arguments")
-                : [];
+            var arguments = ChatToolsMapper.Arguments(function.Arguments, at + ".function.arguments");
             var id = toolCalls[j].Id is { Length: > 0 } given ? given : string.Create(CultureInfo.InvariantCulture, $"call_{index}_{j}");
             var call = new FunctionCallContent(id, function.Name, arguments);
             calls.Add(call);

@@ -17,7 +17,7 @@ internal sealed class OllamaChatRequest
 
     public JsonElement? KeepAlive { get; set; }
 
-    public JsonElement? Tools { get; set; }
+    public List<ChatRequestTool>? Tools { get; set; }
 
     public Dictionary<string, JsonElement>? Options { get; set; }
 

@@ -8,13 +8,6 @@ namespace Infera.Server;
 /// <summary>Turns a chat completion request into Microsoft.Extensions.AI messages and <see cref="ChatOptions"/>, refusing what the server cannot honour with 400.</summary>
 internal static class ChatRequestMapper
 {
-    // Extra sampling fields (as vLLM accepts them) that InferaChatClient reads from ChatOptions.AdditionalProperties.
-    private static readonly string[] PassThrough = ["logit_bias", "min_p", "repetition_penalty"];
-
-    // Fields whose meaning the server does not implement; ignoring them would give the client something it did not ask for.
-    // (tools, tool_choice, parallel_tool_calls and response_format are read by ChatToolsMapper.)
-    private static readonly string[] Unsupported = ["functions", "function_call", "audio", "modalities", "prediction"];
-
     public static List<ChatMessage> ToMessages(ChatCompletionRequest request)
     {
         if (request.Messages is not { Count: > 0 } messages)
@@ -25,7 +18,7 @@ internal static class ChatRequestMapper
         var result = new List<ChatMessage>(messages.Count);
         for (var i = 0; i < messages.Count; i++)
         {
-            var message = messages[i];
+            var message = messages[i] ?? throw OpenAIErrorException.BadRequest("A message must be an object with a role and content.", string.Create(CultureInfo.InvariantCulture, $"messages[{i}]"));
             var role = message.Role switch
             {
                 "system" or "developer" => ChatRole.System,
@@ -65,6 +58,24 @@ internal static class ChatRequestMapper
             throw OpenAIErrorException.BadRequest("logprobs is not supported by this server.", request.Logprobs == true ? "logprobs" : "top_logprobs");
         }
 
+        if (request.StreamOptions is not null && request.Stream != true)
+        {
+            throw OpenAIErrorException.BadRequest("stream_options is only allowed when stream is true.", "stream_options");
+        }
+
+        // Fields whose meaning the server does not implement; ignoring them would give the client something it did not ask for.
+        foreach (var (name, value) in (ReadOnlySpan<(string, JsonElement?)>)[
+            ("functions", request.Functions), ("function_call", request.FunctionCall), ("audio", request.Audio),
+            ("modalities", request.Modalities), ("prediction", request.Prediction), ("web_search_options", request.WebSearchOptions)])
+        {
+            if (value is { ValueKind: not JsonValueKind.Null })
+            {
+                throw OpenAIErrorException.BadRequest(name is "functions" or "function_call"
+                    ? $"{name} is not supported by this server: use tools and tool_choice."
+                    : $"{name} is not supported by this server.", name);
+            }
+        }
+
         var options = new ChatOptions
         {
             Temperature = request.Temperature,
@@ -73,39 +84,34 @@ internal static class ChatRequestMapper
             Seed = request.Seed,
             FrequencyPenalty = request.FrequencyPenalty,
             PresencePenalty = request.PresencePenalty,
+
+            // vLLM's -1 (and 0) mean no top-k.
+            TopK = request.TopK is > 0 ? request.TopK : null,
         };
-        (options.AdditionalProperties ??= [])[InferaTelemetry.OperationNameKey] = "chat";
+        var extra = options.AdditionalProperties ??= [];
+        extra[InferaTelemetry.OperationNameKey] = "chat";
         if (request.Stop is { Count: > 0 } stop)
         {
             options.StopSequences = stop;
         }
 
-        if (request.AdditionalProperties is { } extra)
+        // vLLM's extra sampling fields, which InferaChatClient reads from ChatOptions.AdditionalProperties.
+        if (request.MinP is { } minP)
         {
-            foreach (var name in Unsupported)
-            {
-                if (extra.TryGetValue(name, out var value) && value.ValueKind is not JsonValueKind.Null)
-                {
-                    throw OpenAIErrorException.BadRequest($"{name} is not supported by this server.", name);
-                }
-            }
-
-            foreach (var name in PassThrough)
-            {
-                if (extra.TryGetValue(name, out var value) && value.ValueKind is not JsonValueKind.Null)
-                {
-                    (options.AdditionalProperties ??= [])[name] = value;
-                }
-            }
-
-            ChatToolsMapper.ApplyTo(options, extra);
-
-            if (extra.TryGetValue("top_k", out var topK) && topK.ValueKind is not JsonValueKind.Null)
-            {
-                options.TopK = topK.TryGetInt32(out var k) ? k : throw OpenAIErrorException.BadRequest("top_k must be an integer.", "top_k");
-            }
+            extra["min_p"] = minP;
         }
 
+        if (request.RepetitionPenalty is { } repetitionPenalty)
+        {
+            extra["repetition_penalty"] = repetitionPenalty;
+        }
+
+        if (request.LogitBias is { Count: > 0 } logitBias)
+        {
+            extra["logit_bias"] = logitBias;
+        }
+
+        ChatToolsMapper.ApplyTo(options, request);
         return options;
     }
 

@@ -10,79 +10,59 @@ namespace Infera.Server;
 /// <see cref="ChatOptions"/> and Microsoft.Extensions.AI contents (400 for what is malformed), and writes a reply's
 /// <see cref="FunctionCallContent"/>s in OpenAI's <c>tool_calls</c> shapes.
 /// </summary>
+/// <remarks>JSON types are checked when the body is read (<see cref="RequestJson"/>); this class checks values and shapes.</remarks>
 internal static class ChatToolsMapper
 {
     private static readonly JsonElement NoParameters = JsonElement.Parse("""{"type":"object","properties":{}}""");
 
-    /// <summary>Sets the response format, tools, tool mode and parallel calls that the request's extra fields ask for.</summary>
-    public static void ApplyTo(ChatOptions options, Dictionary<string, JsonElement> extra)
+    /// <summary>Sets the response format, tools, tool mode and parallel calls that the request asks for.</summary>
+    public static void ApplyTo(ChatOptions options, ChatCompletionRequest request)
     {
-        if (Present(extra, "response_format", out var format))
+        if (request.ResponseFormat is { } format)
         {
             options.ResponseFormat = ResponseFormat(format);
         }
 
-        var tools = Present(extra, "tools", out var toolsElement) ? Tools(toolsElement) : [];
+        var tools = request.Tools is { } given ? Tools(given) : [];
         if (tools.Count > 0)
         {
             options.Tools = [.. tools];
         }
 
-        if (Present(extra, "tool_choice", out var choice))
+        if (request.ToolChoice is { ValueKind: not JsonValueKind.Null } choice)
         {
             options.ToolMode = ToolMode(choice, tools);
         }
 
-        if (Present(extra, "parallel_tool_calls", out var parallel))
+        if (request.ParallelToolCalls is { } parallel)
         {
-            options.AllowMultipleToolCalls = parallel.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw OpenAIErrorException.BadRequest("parallel_tool_calls must be a boolean.", "parallel_tool_calls"),
-            };
+            options.AllowMultipleToolCalls = parallel;
         }
     }
 
     /// <summary>Adds the <c>tool_calls</c> of an assistant message as <see cref="FunctionCallContent"/>s.</summary>
     public static void AddToolCalls(ChatMessage target, ChatCompletionRequestMessage message, int index)
     {
-        if (message.AdditionalProperties is null
-            || !message.AdditionalProperties.TryGetValue("tool_calls", out var calls)
-            || calls.ValueKind == JsonValueKind.Null)
+        if (message.ToolCalls is not { } calls)
         {
             return;
         }
 
         var param = Param(index, "tool_calls");
-        if (calls.ValueKind != JsonValueKind.Array)
-        {
-            throw OpenAIErrorException.BadRequest("tool_calls must be an array of function calls.", param);
-        }
-
         var contents = new List<AIContent>();
-        var j = 0;
-        foreach (var call in calls.EnumerateArray())
+        for (var j = 0; j < calls.Count; j++)
         {
-            var at = string.Create(CultureInfo.InvariantCulture, $"{param}[{j++}]");
-            if (call.ValueKind != JsonValueKind.Object)
+            var at = string.Create(CultureInfo.InvariantCulture, $"{param}[{j}]");
+            var call = calls[j] ?? throw OpenAIErrorException.BadRequest("A tool call must be an object with id, type and function.", at);
+            var id = Required(call.Id, "id", at);
+            if (call.Type is { } type && type != "function")
             {
-                throw OpenAIErrorException.BadRequest("A tool call must be an object with id, type and function.", at);
+                throw OpenAIErrorException.BadRequest($"Only tool calls of type 'function' are supported (it was '{type}').", at + ".type");
             }
 
-            var id = RequiredString(call, "id", at);
-            if (call.TryGetProperty("type", out var type) && type.ValueKind != JsonValueKind.Null && (type.ValueKind != JsonValueKind.String || type.GetString() != "function"))
-            {
-                throw OpenAIErrorException.BadRequest("Only tool calls of type 'function' are supported.", at + ".type");
-            }
-
-            if (!call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
-            {
-                throw OpenAIErrorException.BadRequest("A tool call needs a function object with a name and arguments.", at + ".function");
-            }
-
-            var name = RequiredString(function, "name", at + ".function");
-            contents.Add(new FunctionCallContent(id, name, Arguments(function, at + ".function.arguments")));
+            var function = call.Function ?? throw OpenAIErrorException.BadRequest("A tool call needs a function object with a name and arguments.", at + ".function");
+            var name = Required(function.Name, "name", at + ".function");
+            contents.Add(new FunctionCallContent(id, name, Arguments(function.Arguments, at + ".function.arguments")));
         }
 
         if (contents.Count > 0)
@@ -103,10 +83,7 @@ internal static class ChatToolsMapper
     public static ChatMessage ToolMessage(ChatCompletionRequestMessage message, string content, int index, IReadOnlyList<ChatMessage> earlier)
     {
         var param = Param(index, "tool_call_id");
-        if (message.AdditionalProperties is null
-            || !message.AdditionalProperties.TryGetValue("tool_call_id", out var idElement)
-            || idElement.ValueKind != JsonValueKind.String
-            || idElement.GetString() is not { Length: > 0 } id)
+        if (message.ToolCallId is not { Length: > 0 } id)
         {
             throw OpenAIErrorException.BadRequest("A message with the role 'tool' needs a tool_call_id: the id of the call it answers.", param);
         }
@@ -121,10 +98,7 @@ internal static class ChatToolsMapper
 
     /// <summary>Gives a tool schema that the constraint compiler rejects the <c>tools</c> parameter, not <c>response_format</c>.</summary>
     public static Exception Refine(Exception exception, ChatCompletionRequest? request) =>
-        exception is ConstraintCompilationException
-        && request?.AdditionalProperties is { } extra
-        && Present(extra, "tools", out _)
-        && !Present(extra, "response_format", out _)
+        exception is ConstraintCompilationException && request is { Tools.Count: > 0, ResponseFormat: null }
             ? OpenAIErrorException.BadRequest(exception.Message, "tools")
             : exception;
 
@@ -142,95 +116,62 @@ internal static class ChatToolsMapper
         yield return new ChatToolCallDelta { Index = index, Function = new ChatToolCallFunction { Arguments = ArgumentsJson(call.Arguments) } };
     }
 
-    private static ChatResponseFormat ResponseFormat(JsonElement format)
+    private static Microsoft.Extensions.AI.ChatResponseFormat ResponseFormat(ChatRequestResponseFormat format) => format.Type switch
     {
-        if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            throw OpenAIErrorException.BadRequest("response_format must be an object with a type: text, json_object or json_schema.", "response_format");
-        }
+        "text" => Microsoft.Extensions.AI.ChatResponseFormat.Text,
+        "json_object" => Microsoft.Extensions.AI.ChatResponseFormat.Json,
+        "json_schema" => JsonSchemaFormat(format.JsonSchema),
+        null => throw OpenAIErrorException.BadRequest("response_format needs a type: text, json_object or json_schema.", "response_format.type"),
+        var other => throw OpenAIErrorException.BadRequest($"Invalid value '{other}' for response_format.type: use text, json_object or json_schema.", "response_format.type"),
+    };
 
-        return type.GetString() switch
-        {
-            "text" => ChatResponseFormat.Text,
-            "json_object" => ChatResponseFormat.Json,
-            "json_schema" => JsonSchemaFormat(format),
-            var other => throw OpenAIErrorException.BadRequest($"Invalid value '{other}' for response_format.type: use text, json_object or json_schema.", "response_format.type"),
-        };
-    }
-
-    private static ChatResponseFormat JsonSchemaFormat(JsonElement format)
+    private static Microsoft.Extensions.AI.ChatResponseFormat JsonSchemaFormat(ChatRequestJsonSchema? spec)
     {
         const string Param = "response_format.json_schema";
-        if (!format.TryGetProperty("json_schema", out var spec) || spec.ValueKind != JsonValueKind.Object)
+        if (spec is null)
         {
             throw OpenAIErrorException.BadRequest("response_format.json_schema must be an object with a name and a schema when the type is json_schema.", Param);
         }
 
-        var name = Name(spec, Param);
-        var description = OptionalString(spec, "description", Param);
-        if (spec.TryGetProperty("strict", out var strict) && strict.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
+        var name = Name(spec.Name, Param);
+        if (spec.Schema is not { ValueKind: not JsonValueKind.Null } schema)
         {
-            throw OpenAIErrorException.BadRequest("strict must be a boolean.", Param + ".strict");
-        }
-
-        if (!spec.TryGetProperty("schema", out var schema) || schema.ValueKind == JsonValueKind.Null)
-        {
-            return ChatResponseFormat.Json;
+            return Microsoft.Extensions.AI.ChatResponseFormat.Json;
         }
 
         return schema.ValueKind == JsonValueKind.Object
-            ? ChatResponseFormat.ForJsonSchema(schema.Clone(), name, description)
+            ? Microsoft.Extensions.AI.ChatResponseFormat.ForJsonSchema(schema.Clone(), name, spec.Description)
             : throw OpenAIErrorException.BadRequest("schema must be a JSON Schema object.", Param + ".schema");
     }
 
-    internal static List<AIFunctionDeclaration> Tools(JsonElement tools)
+    internal static List<AIFunctionDeclaration> Tools(List<ChatRequestTool> tools)
     {
-        if (tools.ValueKind != JsonValueKind.Array)
-        {
-            throw OpenAIErrorException.BadRequest("tools must be an array of function tools.", "tools");
-        }
-
         var result = new List<AIFunctionDeclaration>();
-        var i = 0;
-        foreach (var tool in tools.EnumerateArray())
+        for (var i = 0; i < tools.Count; i++)
         {
-            var at = string.Create(CultureInfo.InvariantCulture, $"tools[{i++}]");
-            if (tool.ValueKind != JsonValueKind.Object)
-            {
-                throw OpenAIErrorException.BadRequest("A tool must be an object: {\"type\":\"function\",\"function\":{\"name\",\"description\",\"parameters\"}}.", at);
-            }
-
-            if (!tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "function")
+            var at = string.Create(CultureInfo.InvariantCulture, $"tools[{i}]");
+            var tool = tools[i] ?? throw OpenAIErrorException.BadRequest("A tool must be an object: {\"type\":\"function\",\"function\":{\"name\",\"description\",\"parameters\"}}.", at);
+            if (tool.Type != "function")
             {
                 throw OpenAIErrorException.BadRequest("Only tools of type 'function' are supported.", at + ".type");
             }
 
-            if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
-            {
-                throw OpenAIErrorException.BadRequest("A function tool needs a function object with a name.", at + ".function");
-            }
-
-            var name = Name(function, at + ".function");
+            var function = tool.Function ?? throw OpenAIErrorException.BadRequest("A function tool needs a function object with a name.", at + ".function");
+            var name = Name(function.Name, at + ".function");
             if (result.Any(t => t.Name == name))
             {
                 throw OpenAIErrorException.BadRequest($"Two tools are named '{name}'; tool names must be unique.", at + ".function.name");
             }
 
-            var description = OptionalString(function, "description", at + ".function");
-            if (function.TryGetProperty("strict", out var strict) && strict.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
-            {
-                throw OpenAIErrorException.BadRequest("strict must be a boolean.", at + ".function.strict");
-            }
-
             var parameters = NoParameters;
-            if (function.TryGetProperty("parameters", out var given) && given.ValueKind != JsonValueKind.Null)
+            if (function.Parameters is { ValueKind: not JsonValueKind.Null } given)
             {
                 parameters = given.ValueKind == JsonValueKind.Object
                     ? given.Clone()
                     : throw OpenAIErrorException.BadRequest("parameters must be a JSON Schema object.", at + ".function.parameters");
             }
 
-            result.Add(AIFunctionFactory.CreateDeclaration(name, description, parameters));
+            result.Add(AIFunctionFactory.CreateDeclaration(name, function.Description, parameters));
         }
 
         return result;
@@ -251,17 +192,24 @@ internal static class ChatToolsMapper
             };
         }
 
-        if (choice.ValueKind != JsonValueKind.Object
-            || !choice.TryGetProperty("type", out var type)
-            || type.ValueKind != JsonValueKind.String
-            || type.GetString() != "function"
-            || !choice.TryGetProperty("function", out var function)
-            || function.ValueKind != JsonValueKind.Object)
+        const string Shape = "tool_choice must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}}.";
+        if (choice.ValueKind != JsonValueKind.Object)
         {
-            throw OpenAIErrorException.BadRequest("tool_choice must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}}.", Param);
+            throw OpenAIErrorException.BadRequest(Shape, Param);
         }
 
-        var name = RequiredString(function, "name", Param + ".function");
+        if (!choice.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "function")
+        {
+            throw OpenAIErrorException.BadRequest(Shape, Param + ".type");
+        }
+
+        if (!choice.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+        {
+            throw OpenAIErrorException.BadRequest(Shape, Param + ".function");
+        }
+
+        var name = function.TryGetProperty("name", out var nameElement) && nameElement.ValueKind == JsonValueKind.String ? nameElement.GetString() : null;
+        name = Required(name, "name", Param + ".function");
         return tools.Any(t => t.Name == name)
             ? ChatToolMode.RequireSpecific(name)
             : throw OpenAIErrorException.BadRequest(
@@ -270,17 +218,16 @@ internal static class ChatToolsMapper
     }
 
     // The arguments of an assistant's earlier call: a JSON object written as a string (as OpenAI sends them), or the object itself.
-    internal static Dictionary<string, object?> Arguments(JsonElement function, string param)
+    internal static Dictionary<string, object?> Arguments(JsonElement? arguments, string param)
     {
-        if (!function.TryGetProperty("arguments", out var arguments) || arguments.ValueKind == JsonValueKind.Null)
+        if (arguments is not { ValueKind: not JsonValueKind.Null } value)
         {
             return [];
         }
 
-        var value = arguments;
-        if (arguments.ValueKind == JsonValueKind.String)
+        if (value.ValueKind == JsonValueKind.String)
         {
-            var text = arguments.GetString()!;
+            var text = value.GetString()!;
             if (string.IsNullOrWhiteSpace(text))
             {
                 return [];
@@ -315,26 +262,16 @@ internal static class ChatToolsMapper
         JsonSerializer.Serialize(arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
 
     // OpenAI's rule for function and schema names: letters, digits, underscores and dashes, at most 64.
-    private static string Name(JsonElement owner, string param)
+    private static string Name(string? name, string param)
     {
-        var name = RequiredString(owner, "name", param);
+        name = Required(name, "name", param);
         return name.Length <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
             ? name
             : throw OpenAIErrorException.BadRequest($"Invalid name '{name}': use letters, digits, underscores and dashes, at most 64 characters.", param + ".name");
     }
 
-    private static string RequiredString(JsonElement owner, string property, string param) =>
-        owner.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
-            ? text
-            : throw OpenAIErrorException.BadRequest($"{property} is required and must be a non-empty string.", param + "." + property);
-
-    private static string? OptionalString(JsonElement owner, string property, string param) =>
-        !owner.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
-        : throw OpenAIErrorException.BadRequest($"{property} must be a string.", param + "." + property);
-
-    private static bool Present(Dictionary<string, JsonElement> extra, string name, out JsonElement value) =>
-        extra.TryGetValue(name, out value) && value.ValueKind != JsonValueKind.Null;
+    private static string Required(string? value, string property, string param) =>
+        value is { Length: > 0 } text ? text : throw OpenAIErrorException.BadRequest($"{property} is required and must be a non-empty string.", param + "." + property);
 
     private static string Param(int index, string field) => string.Create(CultureInfo.InvariantCulture, $"messages[{index}].{field}");
 }

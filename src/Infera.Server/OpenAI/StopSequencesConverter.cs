@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -20,7 +21,7 @@ internal sealed class StopSequencesConverter : JsonConverter<List<string>>
                 {
                     if (reader.TokenType != JsonTokenType.String)
                     {
-                        throw new JsonException("stop must be a string or an array of strings.");
+                        throw new JsonFieldException("stop must be a string or an array of strings.", string.Create(CultureInfo.InvariantCulture, $"[{list.Count}]"));
                     }
 
                     list.Add(reader.GetString()!);
@@ -28,7 +29,7 @@ internal sealed class StopSequencesConverter : JsonConverter<List<string>>
 
                 return list;
             default:
-                throw new JsonException("stop must be a string or an array of strings.");
+                throw new JsonFieldException("stop must be a string or an array of strings.");
         }
     }
 

@@ -69,13 +69,26 @@ internal static class ChatOptionsMapper
     }
 
     private static float? ReadFloat(AdditionalPropertiesDictionary extra, string key) =>
-        extra.TryGetValue(key, out var value) && value is not null ? Convert.ToSingle(Unwrap(value, key), CultureInfo.InvariantCulture) : null;
+        extra.TryGetValue(key, out var value) && value is not null ? Convert(key, "a number", () => System.Convert.ToSingle(Unwrap(value, key), CultureInfo.InvariantCulture)) : null;
 
     private static int? ReadInt(AdditionalPropertiesDictionary extra, string key) =>
-        extra.TryGetValue(key, out var value) && value is not null ? Convert.ToInt32(Unwrap(value, key), CultureInfo.InvariantCulture) : null;
+        extra.TryGetValue(key, out var value) && value is not null ? Convert(key, "an integer", () => System.Convert.ToInt32(Unwrap(value, key), CultureInfo.InvariantCulture)) : null;
 
     private static bool? ReadBool(AdditionalPropertiesDictionary extra, string key) =>
-        extra.TryGetValue(key, out var value) && value is not null ? Convert.ToBoolean(Unwrap(value, key), CultureInfo.InvariantCulture) : null;
+        extra.TryGetValue(key, out var value) && value is not null ? Convert(key, "a boolean", () => System.Convert.ToBoolean(Unwrap(value, key), CultureInfo.InvariantCulture)) : null;
+
+    // A value of the wrong type is the caller's mistake: an ArgumentException naming the key, never a FormatException from deep inside.
+    private static T Convert<T>(string key, string expected, Func<T> convert)
+    {
+        try
+        {
+            return convert();
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new ArgumentException($"{key} must be {expected}.", key, ex);
+        }
+    }
 
     private static object Unwrap(object value, string key) => value switch
     {
@@ -107,14 +120,16 @@ internal static class ChatOptionsMapper
             case IEnumerable<KeyValuePair<string, object?>> loose:
                 foreach (var (k, v) in loose)
                 {
-                    result[int.Parse(k, CultureInfo.InvariantCulture)] = Convert.ToSingle(Unwrap(v!, "logit_bias"), CultureInfo.InvariantCulture);
+                    result[TokenId(k)] = Convert("logit_bias", "a map of token ids to numbers", () => System.Convert.ToSingle(Unwrap(v!, "logit_bias"), CultureInfo.InvariantCulture));
                 }
 
                 break;
             case JsonElement { ValueKind: JsonValueKind.Object } json:
                 foreach (var property in json.EnumerateObject())
                 {
-                    result[int.Parse(property.Name, CultureInfo.InvariantCulture)] = property.Value.GetSingle();
+                    result[TokenId(property.Name)] = property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetSingle(out var bias)
+                        ? bias
+                        : throw new ArgumentException($"logit_bias values must be numbers (token id {property.Name}).", "logit_bias");
                 }
 
                 break;
@@ -124,4 +139,8 @@ internal static class ChatOptionsMapper
 
         return result;
     }
+
+    private static int TokenId(string key) => int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+        ? id
+        : throw new ArgumentException($"logit_bias keys must be token ids (non-negative integers); '{key}' is not one.", "logit_bias");
 }

@@ -42,11 +42,14 @@ namespace Infera;
 /// template (or the fallback described by the prompt rules) and decoding follows a grammar built from their schemas, so
 /// that a call always names a known tool with arguments that validate. <see cref="ChatOptions.ToolMode"/>: <c>Auto</c>
 /// (the default; a text reply that never contains the format's call opener, or calls), <c>RequireAny</c>,
-/// <c>RequireSpecific</c> (calls of that tool only) and <c>None</c> (tools are not offered; the reply is text).
-/// <see cref="ChatOptions.AllowMultipleToolCalls"/> (default <see langword="true"/>) allows several calls per turn where
-/// the <see cref="ToolCallFormat"/> can hold them. Calls arrive as <see cref="FunctionCallContent"/> in the update
-/// where each is complete; the finish reason is then <see cref="ChatFinishReason.ToolCalls"/>. Text that starts like a
-/// call but is not one is passed on as text, and <see cref="ToolCallErrorKey"/> says what was wrong.
+/// <c>RequireSpecific</c> (exactly one call, of that tool; decoding ends after it) and <c>None</c> (tools are not offered;
+/// the reply is text). <see cref="ChatOptions.AllowMultipleToolCalls"/> (default <see langword="true"/>) allows several
+/// calls per turn where the <see cref="ToolCallFormat"/> can hold them; <see langword="false"/> allows one. Calls arrive
+/// as <see cref="FunctionCallContent"/> in the update where each is complete; the finish reason is then
+/// <see cref="ChatFinishReason.ToolCalls"/>. Tool-call markup never reaches the text: a call cut off by the token limit
+/// is dropped, the finish reason is <see cref="ChatFinishReason.Length"/> with <see cref="IncompleteOutputKey"/> set,
+/// and <see cref="ToolCallErrorKey"/> says what was cut (a call cut by a stop sequence likewise, with
+/// <see cref="ChatFinishReason.Stop"/>); the complete calls before it are kept.
 /// <see cref="FunctionResultContent"/> in later messages is rendered into the prompt, so
 /// <c>ChatClientBuilder.UseFunctionInvocation()</c> runs a full tool loop.
 /// </para>
@@ -60,7 +63,7 @@ public sealed class InferaChatClient : IChatClient
     /// <summary>The key under which the last update carries <see langword="true"/> when the reply ended (at the token limit) before its JSON schema, grammar or tool call was complete.</summary>
     public const string IncompleteOutputKey = "incomplete_output";
 
-    /// <summary>The key under which the last update carries a message (a <see cref="string"/>) when text that starts like a tool call could not be parsed as one.</summary>
+    /// <summary>The key under which the last update carries a message (a <see cref="string"/>) when the reply ended inside a tool call (cut off by the token limit or a stop sequence) or held markup that is not a call.</summary>
     public const string ToolCallErrorKey = "tool_call_error";
 
     /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of a JSON Schema (text or a <see cref="System.Text.Json.JsonElement"/>) that the reply must validate against; an alternative to <see cref="ChatOptions.ResponseFormat"/>.</summary>
@@ -139,7 +142,7 @@ public sealed class InferaChatClient : IChatClient
         var (prompt, addSpecialTokens) = ChatPrompt.Render(_runner.Tokenizer, messages, options, constraints.PromptTools, constraints.Format);
         generationOptions.AddSpecialTokens = addSpecialTokens;
         var stops = new StopSequenceMatcher(_options.StopSequences.Concat(options?.StopSequences ?? []));
-        var toolParser = constraints.ParsesToolCalls ? new ToolCallStreamParser(constraints.Format) : null;
+        var toolParser = constraints.ParsesToolCalls ? new ToolCallStreamParser(constraints.Format, constraints.ToolsRequired) : null;
         var output = constraints.Constraint is not null ? new System.Text.StringBuilder() : null;
 
         var responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
@@ -190,7 +193,8 @@ public sealed class InferaChatClient : IChatClient
         string? toolError = null;
         if (toolParser is not null)
         {
-            foreach (var content in toolParser.Append(tail).Concat(toolParser.Complete(out toolError)))
+            var cutOff = finish == GenerationFinishReason.Length || stops.IsStopped;
+            foreach (var content in toolParser.Append(tail).Concat(toolParser.Complete(cutOff, out toolError)))
             {
                 last.Contents.Add(content);
             }

@@ -115,6 +115,9 @@ public sealed class ToolCallingPropertyTests(ModelsFixture models)
                 {
                     Assert.Equal(true, last.AdditionalProperties?[InferaChatClient.IncompleteOutputKey]);
                     Assert.NotNull(last.AdditionalProperties?[InferaChatClient.ToolCallErrorKey]);
+
+                    // The cut-off call is dropped, never passed on as text.
+                    Assert.Empty(updates.SelectMany(u => u.Contents).OfType<TextContent>());
                 }
                 else
                 {

@@ -93,7 +93,10 @@ internal sealed class ChatConstraintPlan
             }
         }
 
-        var grammar = ToolGrammar.Build(format, callable, required, options.AllowMultipleToolCalls ?? true, required ? null : jsonSchema);
+        // A named tool choice asks for one call of that tool (as OpenAI's and vLLM's named function calling give): the
+        // grammar ends after it, so a sampled reply cannot go on calling until the token limit.
+        var allowMultiple = (options.AllowMultipleToolCalls ?? true) && options.ToolMode is not RequiredChatToolMode { RequiredFunctionName: not null };
+        var grammar = ToolGrammar.Build(format, callable, required, allowMultiple, required ? null : jsonSchema);
         return new ChatConstraintPlan(Compile(DecodingConstraintKind.LarkGrammar, grammar), tools, callable, format, required, expectsJson: !required && jsonSchema is not null);
     }
 

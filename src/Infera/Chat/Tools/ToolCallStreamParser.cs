@@ -7,7 +7,7 @@ namespace Infera;
 /// once the reply starts with the format's opener, each call is passed on as a <see cref="FunctionCallContent"/> when it is complete.
 /// </summary>
 /// <remarks>Infera's tool grammar makes a reply either text that never contains the opener, or calls only. Not thread-safe.</remarks>
-internal sealed class ToolCallStreamParser(ToolCallFormat format)
+internal sealed class ToolCallStreamParser(ToolCallFormat format, bool callsRequired = false)
 {
     private readonly System.Text.StringBuilder _buffer = new();
     private State _state;
@@ -70,11 +70,17 @@ internal sealed class ToolCallStreamParser(ToolCallFormat format)
         }
 
         // A call can only have completed where this piece closes something.
-        return piece.AsSpan().IndexOfAny("}>]") >= 0 ? TakeCompletedCalls(final: false, out _) : [];
+        return piece.AsSpan().IndexOfAny("}>]") >= 0 ? TakeCompletedCalls(final: false, cutOff: false, out _) : [];
     }
 
     /// <summary>Ends the reply; returns what is left, with an error when the rest is not a complete call.</summary>
-    public IReadOnlyList<AIContent> Complete(out string? error)
+    /// <param name="cutOff"><see langword="true"/> when the reply was cut off (by the token limit or a stop sequence) rather than ended by the model.</param>
+    /// <param name="error">Receives what was wrong with the end of the reply, or <see langword="null"/>.</param>
+    /// <remarks>
+    /// Tool-call markup is never passed on as text: what follows the last complete call (a call cut off by the token
+    /// limit, say) is dropped and <paramref name="error"/> says so; so is a cut-off reply that is only the start of the opener.
+    /// </remarks>
+    public IReadOnlyList<AIContent> Complete(bool cutOff, out string? error)
     {
         error = null;
         switch (_state)
@@ -82,9 +88,15 @@ internal sealed class ToolCallStreamParser(ToolCallFormat format)
             case State.Undecided:
                 var held = BufferText;
                 _buffer.Clear();
+                if (cutOff && (held.Trim().Length > 0 || callsRequired) && format.Opener.AsSpan().StartsWith(held.AsSpan().Trim(), StringComparison.Ordinal))
+                {
+                    error = "The reply was cut off at the start of a tool call.";
+                    return [];
+                }
+
                 return held.Length > 0 ? [new TextContent(held)] : [];
             case State.Calls:
-                return TakeCompletedCalls(final: true, out error);
+                return TakeCompletedCalls(final: true, cutOff, out error);
             default:
                 return [];
         }
@@ -92,7 +104,7 @@ internal sealed class ToolCallStreamParser(ToolCallFormat format)
 
     private string BufferText => _bufferText ??= _buffer.ToString();
 
-    private List<AIContent> TakeCompletedCalls(bool final, out string? error)
+    private List<AIContent> TakeCompletedCalls(bool final, bool cutOff, out string? error)
     {
         var text = BufferText;
         var scan = ToolCallScanner.Scan(text, _callStart, format, final);
@@ -106,14 +118,14 @@ internal sealed class ToolCallStreamParser(ToolCallFormat format)
         error = scan.Error;
         if (final)
         {
-            // Nothing is lost: what is not a call is passed on as text.
+            // The reply is calls: what follows the last complete one is an unfinished call, never text for the reader.
             var rest = scan.Status == ToolCallScanner.Status.Error ? text[scan.ErrorStart..] : text[scan.End..];
             if (!string.IsNullOrWhiteSpace(rest))
             {
-                contents.Add(new TextContent(rest));
-                error ??= scan.Calls.Count == 0
-                    ? "Malformed tool call: the reply starts like a tool call but holds none."
-                    : null;
+                var kept = scan.Calls.Count == 0 ? "no call was complete" : $"the {scan.Calls.Count} complete call(s) before it are kept";
+                error = cutOff
+                    ? $"The reply was cut off inside a tool call ({kept}); raise the token limit for the whole call."
+                    : $"Malformed tool call ({error ?? "text after the calls"}; {kept}).";
             }
 
             _buffer.Clear();
