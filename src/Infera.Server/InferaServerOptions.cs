@@ -1,6 +1,6 @@
 namespace Infera.Server;
 
-/// <summary>Options for the OpenAI-compatible endpoints that <c>MapInferaEndpoints</c> adds: the models served, the API key and the request limits.</summary>
+/// <summary>Options for the OpenAI- and Ollama-compatible endpoints that <c>MapInferaEndpoints</c> adds: the models served, the API key and the request limits.</summary>
 public sealed class InferaServerOptions
 {
     /// <summary>The default <see cref="MaxRequestBodySize"/>: 4 MiB.</summary>
@@ -32,12 +32,34 @@ public sealed class InferaServerOptions
     /// <remarks>Metrics are always available in the Prometheus text format on <c>/metrics</c>.</remarks>
     public Uri? OtlpEndpoint { get; set; }
 
+    /// <summary>Gets or sets the catalog of models loaded on demand by name (for example the model library, or a <see cref="DirectoryModelCatalog"/>); the default, <see langword="null"/>, serves only the models added with <c>AddModel</c>.</summary>
+    /// <remarks>Models added with <c>AddModel</c> are pinned: loaded when the application starts and never unloaded. Catalog models load on
+    /// their first request and are unloaded after <see cref="KeepAlive"/>, or earlier to make room under <see cref="MaxLoadedModels"/> and <see cref="MaxLoadedModelBytes"/>.</remarks>
+    public IModelCatalog? Catalog { get; set; }
+
+    /// <summary>Gets or sets how long an on-demand model stays loaded after its last request; the default is 5 minutes, as in Ollama.</summary>
+    /// <remarks>A negative value keeps models loaded until they must make room; <see cref="TimeSpan.Zero"/> unloads a model as soon as its last request ends.
+    /// A request's <c>keep_alive</c> overrides it for that model.</remarks>
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how many models may be loaded at once, pinned ones included; the default is 3.</summary>
+    public int MaxLoadedModels { get; set; } = 3;
+
+    /// <summary>Gets or sets the bytes that loaded models may take together, counted as the size of their folders on disk; the default,
+    /// <see langword="null"/>, is three quarters of the memory available to the process.</summary>
+    public long? MaxLoadedModelBytes { get; set; }
+
+    /// <summary>Gets or sets a callback that sets the runner options of each catalog model before it loads (threads, concurrency, provider).</summary>
+    public Action<OnnxModelRunnerOptions>? ConfigureCatalogRunner { get; set; }
+
     /// <summary>Gets or sets a value indicating whether <c>GET /</c> serves the built-in chat page to browsers; the default is <see langword="true"/>.</summary>
     /// <remarks>The page is embedded in this assembly and loads nothing from elsewhere. Requests that do not accept <c>text/html</c> get
     /// <c>Infera is running</c> as plain text either way, as do browsers when the page is off.</remarks>
     public bool EnableChatPage { get; set; } = true;
 
     internal IReadOnlyList<ServedModel> Models => _models;
+
+    internal static long DefaultMemoryBudget() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
 
     /// <summary>Serves the model in a folder, loaded when the application starts and disposed when it stops.</summary>
     /// <param name="modelPath">The ONNX Runtime GenAI model folder.</param>
@@ -81,9 +103,19 @@ public sealed class InferaServerOptions
 
     internal void Validate()
     {
-        if (_models.Count == 0)
+        if (_models.Count == 0 && Catalog is null)
         {
-            throw new InvalidOperationException("No model is served: call InferaServerOptions.AddModel with a model folder or a runner.");
+            throw new InvalidOperationException("No model is served: call InferaServerOptions.AddModel with a model folder or a runner, or set a Catalog.");
+        }
+
+        if (MaxLoadedModels < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLoadedModels), MaxLoadedModels, "MaxLoadedModels must be at least 1.");
+        }
+
+        if (MaxLoadedModelBytes is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLoadedModelBytes), MaxLoadedModelBytes, "MaxLoadedModelBytes must be positive, or null for the default.");
         }
 
         if (MaxRequestBodySize < 1)

@@ -16,4 +16,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Request {Path} ran out of time after {Timeout}")]
     public static partial void RequestTimedOut(ILogger logger, string path, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Model '{ModelId}' unloaded")]
+    public static partial void ModelUnloaded(ILogger logger, string modelId);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Model '{ModelId}' loaded in {Seconds:0.00} s")]
+    public static partial void ModelLoaded(ILogger logger, string modelId, double seconds);
 }

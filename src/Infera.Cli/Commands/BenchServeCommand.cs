@@ -24,8 +24,9 @@ internal static class BenchServeCommand
         var model = new Option<string?>("--model-id") { Description = "The model to request; default: the first of /v1/models." };
         var compare = new Option<bool>("--compare-sequential") { Description = "Before each level above 1, send the same requests one after another: print the level's throughput over that and how many texts equal their sequential ones." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of a table." };
+        var api = new Option<string>("--api") { Description = "The protocol: openai (streamed /v1/completions) or ollama (streamed /api/generate with a raw prompt). Default: openai.", DefaultValueFactory = _ => "openai" };
         var command = new Command("serve", "Load-test an OpenAI-compatible server (infera serve, vLLM, llama.cpp): requests/s, output tokens/s, TTFT and inter-token latency per concurrency.");
-        foreach (var option in new Option[] { url, concurrency, requests, promptTokens, maxTokens, apiKey, model, compare, json })
+        foreach (var option in new Option[] { url, concurrency, requests, promptTokens, maxTokens, apiKey, model, compare, json, api })
         {
             command.Options.Add(option);
         }
@@ -33,6 +34,12 @@ internal static class BenchServeCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var levels = ParseLevels(result.GetValue(concurrency)!);
+            var protocol = result.GetValue(api) switch
+            {
+                "openai" => LoadApi.OpenAI,
+                "ollama" => LoadApi.Ollama,
+                var other => throw new ArgumentException($"--api must be openai or ollama; it was '{other}'."),
+            };
             var count = Positive(result.GetValue(requests), "--requests");
             var wantedPromptTokens = Positive(result.GetValue(promptTokens), "--prompt-tokens");
             var max = Positive(result.GetValue(maxTokens), "--max-tokens");
@@ -55,7 +62,7 @@ internal static class BenchServeCommand
 
             // Warm up and calibrate: the prompt is story text cut to the word count that gives about the wanted tokens.
             var words = wantedPromptTokens;
-            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct).ConfigureAwait(false);
+            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct, protocol).ConfigureAwait(false);
             if (warm.Error is { } warmError)
             {
                 throw new InvalidOperationException("The warm-up request failed: " + warmError);
@@ -72,10 +79,10 @@ internal static class BenchServeCommand
             {
                 if (result.GetValue(compare) && level > 1)
                 {
-                    sequential[level] = await CompletionLoad.RunLevelAsync(http, modelId, 1, count, i => Prompt(i + 1, words), max, ct).ConfigureAwait(false);
+                    sequential[level] = await CompletionLoad.RunLevelAsync(http, modelId, 1, count, i => Prompt(i + 1, words), max, ct, protocol).ConfigureAwait(false);
                 }
 
-                reports.Add(await CompletionLoad.RunLevelAsync(http, modelId, level, count, i => Prompt(i + 1, words), max, ct).ConfigureAwait(false));
+                reports.Add(await CompletionLoad.RunLevelAsync(http, modelId, level, count, i => Prompt(i + 1, words), max, ct, protocol).ConfigureAwait(false));
                 if (!result.GetValue(json))
                 {
                     if (reports.Count == 1)
@@ -108,6 +115,7 @@ internal static class BenchServeCommand
                     ["model"] = modelId,
                     ["requests"] = count,
                     ["maxTokens"] = max,
+                    ["api"] = result.GetValue(api),
                     ["levels"] = reports.Select(r => new Dictionary<string, object?>
                     {
                         ["concurrency"] = r.Concurrency,

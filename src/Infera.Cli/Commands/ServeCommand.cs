@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using Infera.Cli.Serving;
+using Infera.Models;
 using Infera.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -12,12 +14,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Infera.Cli.Commands;
 
-/// <summary><c>infera serve</c>: an OpenAI-compatible HTTP server (Infera.Server on Kestrel) for one model folder.</summary>
+/// <summary><c>infera serve</c>: an OpenAI- and Ollama-compatible HTTP server (Infera.Server on Kestrel): pinned models (<c>--model</c>) and every model of the library on demand.</summary>
 internal static class ServeCommand
 {
     internal static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "A library model name (name:tag, org/name), an ONNX Runtime GenAI model folder, a GGUF file or an Ollama model name (imported once). Without it, the built-in stories260K model (TinyStories) is served." };
+        var model = new Option<string[]>("--model", "-m") { Description = "A model to pin (loaded at start, never unloaded): a library name (name:tag, org/name), a model folder, a GGUF file or an Ollama model name; repeatable. Without it, every model of the library is served on demand (and, when the library is empty, the built-in stories260K model).", AllowMultipleArgumentsPerToken = false };
+        var modelsDir = new Option<string?>("--models-dir") { Description = "Serve the model folders under this folder on demand (NAME for NAME:latest, NAME@TAG for NAME:TAG) instead of the model library (INFERA_HOME, default ~/.cache/infera)." };
+        var keepAlive = new Option<string?>("--keep-alive") { Description = "How long an on-demand model stays loaded after its last request: seconds or a duration such as 30s, 5m, 1h; negative keeps it; 0 unloads at once. Default: 5m." };
+        var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Models loaded at once, pinned ones included; the least recently used idle model is unloaded to make room. Default: 3." };
+        var maxMemory = new Option<long?>("--max-memory") { Description = "MiB that loaded models may take together (their folders' size); default: three quarters of the memory." };
         var host = new Option<string>("--host") { Description = "The address to listen on: an IP address or localhost. Default: 127.0.0.1 (this machine only); 0.0.0.0 listens on every interface.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port; 0 picks a free one. Default: 8080.", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/... Default: the INFERA_API_KEY environment variable, or no key." };
@@ -31,8 +37,8 @@ internal static class ServeCommand
         var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use. Default: the model's genai_config.json setting, else 1 for small models and the processors shared among the Engines for large ones." };
         var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the chat page at / (browsers then get 'Infera is running' as plain text, like every other client)." };
         var prefixCache = ModelLocator.PrefixCacheOption();
-        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /health, /metrics) with a chat page at / for browsers.");
-        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, noUi, prefixCache })
+        var command = new Command("serve", "Serve models over OpenAI's API (/v1/chat/completions, /v1/completions, /v1/models) and Ollama's (/api/chat, /api/generate, /api/tags, ...), with /health, /metrics and a chat page at / for browsers.");
+        foreach (var option in new Option[] { model, host, port, apiKey, maxConcurrency, maxQueue, context, modelId, provider, timeout, bodyLimit, threads, modelsDir, keepAlive, maxLoaded, maxMemory, noUi, prefixCache })
         {
             command.Options.Add(option);
         }
@@ -51,13 +57,45 @@ internal static class ServeCommand
                 throw new ArgumentException($"--host must be an IP address or localhost; it was '{hostName}'.");
             }
 
-            var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider), result.GetValue(threads));
-            runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency);
-            runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
-            runnerOptions.ContextLength = result.GetValue(context);
-            ModelLocator.ApplyPrefixCache(runnerOptions, result.GetValue(prefixCache));
-            var resolved = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
-            resolved.ApplyTo(runnerOptions);
+            OnnxModelRunnerOptions NewRunnerOptions()
+            {
+                var runnerOptions = ModelLocator.RunnerOptions(result.GetValue(provider), result.GetValue(threads));
+                runnerOptions.MaxConcurrentRequests = result.GetValue(maxConcurrency);
+                runnerOptions.MaxQueuedRequests = result.GetValue(maxQueue) ?? runnerOptions.MaxQueuedRequests;
+                runnerOptions.ContextLength = result.GetValue(context);
+                ModelLocator.ApplyPrefixCache(runnerOptions, result.GetValue(prefixCache));
+                return runnerOptions;
+            }
+
+            using var library = new ModelLibrary();
+            IModelCatalog catalog = result.GetValue(modelsDir) is { } folder ? new DirectoryModelCatalog(folder) : new LibraryModelCatalog(library);
+            var catalogRoot = catalog is DirectoryModelCatalog directory ? directory.Root : library.RootDirectory;
+            var pinned = new List<(ResolvedModel Model, string? Id)>();
+            var requested = result.GetValue(model) ?? [];
+            if (result.GetValue(modelId) is not null && requested.Length > 1)
+            {
+                throw new ArgumentException("--model-id names one model; with several --model options each is served under its folder's or library name.");
+            }
+
+            foreach (var name in requested)
+            {
+                if (catalog is DirectoryModelCatalog && await catalog.FindAsync(name, ct).ConfigureAwait(false) is { } entry)
+                {
+                    pinned.Add((new ResolvedModel { ModelDirectory = entry.ModelPath, Name = entry.Name }, result.GetValue(modelId) ?? entry.Name));
+                }
+                else
+                {
+                    var resolved = await ModelLocator.ResolveAsync(name, ct).ConfigureAwait(false);
+                    pinned.Add((resolved, result.GetValue(modelId) ?? resolved.Name));
+                }
+            }
+
+            if (pinned.Count == 0 && (await catalog.ListAsync(ct).ConfigureAwait(false)).Count == 0)
+            {
+                pinned.Add((await ModelLocator.ResolveAsync(null, ct).ConfigureAwait(false), result.GetValue(modelId)));
+            }
+
+            var keepAliveTime = ParseKeepAlive(result.GetValue(keepAlive));
             var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -79,7 +117,28 @@ internal static class ServeCommand
             });
             builder.Services.AddInferaServer(options =>
             {
-                options.AddModel(resolved.ModelDirectory, result.GetValue(modelId) ?? resolved.Name, runnerOptions);
+                foreach (var (resolved, id) in pinned)
+                {
+                    options.AddModel(resolved.ModelDirectory, id, resolved.ApplyTo(NewRunnerOptions()));
+                }
+
+                options.Catalog = catalog;
+                options.ConfigureCatalogRunner = runner =>
+                {
+                    var defaults = NewRunnerOptions();
+                    runner.ExecutionProvider = defaults.ExecutionProvider;
+                    runner.MaxConcurrentRequests = defaults.MaxConcurrentRequests;
+                    runner.MaxQueuedRequests = defaults.MaxQueuedRequests;
+                    runner.ContextLength = defaults.ContextLength;
+                    runner.IntraOpThreads = defaults.IntraOpThreads;
+                };
+                options.KeepAlive = keepAliveTime ?? options.KeepAlive;
+                options.MaxLoadedModels = result.GetValue(maxLoaded) ?? options.MaxLoadedModels;
+                if (result.GetValue(maxMemory) is long mebibytes)
+                {
+                    options.MaxLoadedModelBytes = mebibytes * 1024 * 1024;
+                }
+
                 options.ApiKey = key;
                 options.EnableChatPage = !result.GetValue(noUi);
                 options.MaxRequestBodySize = result.GetValue(bodyLimit) ?? options.MaxRequestBodySize;
@@ -96,11 +155,20 @@ internal static class ServeCommand
             {
                 var registry = app.Services.GetRequiredService<InferaModelRegistry>();
                 await registry.WaitUntilReadyAsync(ct).ConfigureAwait(false);
-                var id = registry.ModelIds[0];
-                registry.TryGetRunner(id, out var runner);
                 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{hostName}:{portNumber}";
-                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"infera: serving '{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {(runner is OnnxModelRunner chosen ? chosen.MaxConcurrentRequests : runnerOptions.MaxConcurrentRequests)} requests at once{(key is null ? string.Empty : ", API key required")}) at {url}/v1{(result.GetValue(noUi) ? string.Empty : $", chat page at {url}/")}; Ctrl+C stops")).ConfigureAwait(false);
+                var onDemand = (await catalog.ListAsync(ct).ConfigureAwait(false)).Count;
+                var served = pinned.Count == 0 ? $"{onDemand} models of {catalogRoot} on demand" : string.Empty;
+                if (pinned.Count > 0)
+                {
+                    var id = registry.ModelIds[0];
+                    registry.TryGetRunner(id, out var runner);
+                    served = string.Create(CultureInfo.InvariantCulture, $"'{id}' ({runner!.Metadata.ExecutionProvider}, {ModelLocator.Threads(runner.Metadata)}, {(runner is OnnxModelRunner onnx ? onnx.SchedulingMode == SchedulingMode.Batched ? "batched, " : "per request, " : string.Empty)}context {runner.Metadata.ContextLength}, up to {(runner is OnnxModelRunner chosen ? chosen.MaxConcurrentRequests : NewRunnerOptions().MaxConcurrentRequests)} requests at once)")
+                        + (pinned.Count > 1 ? $" and {pinned.Count - 1} more pinned" : string.Empty)
+                        + (onDemand > 0 ? $", {onDemand} more on demand" : string.Empty);
+                }
+
+                await Console.Error.WriteLineAsync(
+                    $"infera: serving {served}{(key is null ? string.Empty : " (API key required)")} at {url}/v1 and {url}/api (Ollama){(result.GetValue(noUi) ? string.Empty : $", chat page at {url}/")}; Ctrl+C stops").ConfigureAwait(false);
                 await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             }
             finally
@@ -114,4 +182,29 @@ internal static class ServeCommand
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    // Seconds ("300", "-1") or a duration with a unit ("30s", "5m", "1h", "250ms").
+    private static TimeSpan? ParseKeepAlive(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        text = text.Trim();
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return seconds < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+        }
+
+        foreach (var (unit, scale) in new[] { ("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0) })
+        {
+            if (text.EndsWith(unit, StringComparison.Ordinal) && double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
+            {
+                return amount < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(amount * scale);
+            }
+        }
+
+        throw new ArgumentException($"--keep-alive must be seconds or a duration such as 30s, 5m or 1h; it was '{text}'.");
+    }
 }

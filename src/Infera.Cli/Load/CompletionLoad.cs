@@ -6,12 +6,13 @@ namespace Infera.Cli.Load;
 
 /// <summary>
 /// Closed-loop load on an OpenAI-compatible server, like vLLM's serving benchmark: clients stream <c>/v1/completions</c>
-/// one request after another and time each text chunk. Used by <c>infera bench serve</c> and the serving benchmark.
+/// (or, with <see cref="LoadApi.Ollama"/>, Ollama's <c>/api/generate</c> with a raw prompt: the same tokens) one request after
+/// another and time each text chunk. Used by <c>infera bench serve</c> and the serving benchmark.
 /// </summary>
 internal static class CompletionLoad
 {
     /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> clients; request <c>i</c> gets <paramref name="prompt"/>(i).</summary>
-    public static async Task<LoadLevel> RunLevelAsync(HttpClient http, string modelId, int concurrency, int count, Func<int, string> prompt, int maxTokens, CancellationToken cancellationToken)
+    public static async Task<LoadLevel> RunLevelAsync(HttpClient http, string modelId, int concurrency, int count, Func<int, string> prompt, int maxTokens, CancellationToken cancellationToken, LoadApi api = LoadApi.OpenAI)
     {
         var results = new StreamedCompletion[count];
         var next = -1;
@@ -21,7 +22,7 @@ internal static class CompletionLoad
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                results[i] = await SendAsync(http, modelId, prompt(i), maxTokens, cancellationToken).ConfigureAwait(false);
+                results[i] = await SendAsync(http, modelId, prompt(i), maxTokens, cancellationToken, api).ConfigureAwait(false);
             }
         }, cancellationToken));
         await Task.WhenAll(clients).ConfigureAwait(false);
@@ -49,8 +50,13 @@ internal static class CompletionLoad
     }
 
     /// <summary>One streamed completion: time to the first text chunk, then the gaps between text chunks (one token each).</summary>
-    public static async Task<StreamedCompletion> SendAsync(HttpClient http, string modelId, string prompt, int maxTokens, CancellationToken cancellationToken)
+    public static async Task<StreamedCompletion> SendAsync(HttpClient http, string modelId, string prompt, int maxTokens, CancellationToken cancellationToken, LoadApi api = LoadApi.OpenAI)
     {
+        if (api == LoadApi.Ollama)
+        {
+            return await SendOllamaAsync(http, modelId, prompt, maxTokens, cancellationToken).ConfigureAwait(false);
+        }
+
         var body = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["model"] = modelId,
@@ -130,6 +136,71 @@ internal static class CompletionLoad
         }
     }
 
+    /// <summary>One streamed <c>/api/generate</c> request (raw prompt, greedy): NDJSON lines, the last with <c>done</c> and the token counts.</summary>
+    public static async Task<StreamedCompletion> SendOllamaAsync(HttpClient http, string modelId, string prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["model"] = modelId,
+            ["prompt"] = prompt,
+            ["raw"] = true,
+            ["stream"] = true,
+            ["options"] = new Dictionary<string, object> { ["num_predict"] = maxTokens, ["temperature"] = 0 },
+        });
+        var start = Stopwatch.GetTimestamp();
+        var gaps = new List<double>(maxTokens);
+        double ttft = 0;
+        long last = 0;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/generate") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return StreamedCompletion.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+            }
+
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                var now = Stopwatch.GetTimestamp();
+                using var chunk = JsonDocument.Parse(line);
+                var root = chunk.RootElement;
+                if (root.TryGetProperty("error", out var error))
+                {
+                    return StreamedCompletion.Failed(error.ToString());
+                }
+
+                if (root.TryGetProperty("response", out var text) && text.GetString() is { Length: > 0 })
+                {
+                    if (last == 0)
+                    {
+                        ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
+                    }
+                    else
+                    {
+                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
+                    }
+
+                    last = now;
+                }
+
+                if (root.GetProperty("done").GetBoolean())
+                {
+                    var promptTokens = root.TryGetProperty("prompt_eval_count", out var p) ? p.GetInt32() : 0;
+                    var outputTokens = root.TryGetProperty("eval_count", out var e) ? e.GetInt32() : 0;
+                    return new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null);
+                }
+            }
+
+            return StreamedCompletion.Failed("The stream ended without a line with done: true.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return StreamedCompletion.Failed(ex.Message);
+        }
+    }
+
     /// <summary>The nearest-rank percentile; 0 for no values.</summary>
     public static double Percentile(IEnumerable<double> values, double percent)
     {
@@ -142,6 +213,16 @@ internal static class CompletionLoad
         var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
+}
+
+/// <summary>The wire protocol a load runs through.</summary>
+internal enum LoadApi
+{
+    /// <summary>OpenAI's streamed <c>/v1/completions</c>.</summary>
+    OpenAI,
+
+    /// <summary>Ollama's streamed <c>/api/generate</c> with <c>raw: true</c>.</summary>
+    Ollama,
 }
 
 /// <summary>One streamed completion's timings and usage, or its error.</summary>

@@ -14,7 +14,8 @@ internal static class ChatCompletionsEndpoint
         try
         {
             request = await call.ReadJsonAsync(OpenAIJsonContext.CheckedChatCompletionRequest).ConfigureAwait(false);
-            var model = call.ResolveModel(request.Model);
+            using var lease = await call.AcquireModelAsync(request.Model).ConfigureAwait(false);
+            var model = lease.Model;
             var messages = ChatRequestMapper.ToMessages(request);
             var options = ChatRequestMapper.ToOptions(request);
             var updates = model.ChatClient!.GetStreamingResponseAsync(messages, options, call.Stopping);

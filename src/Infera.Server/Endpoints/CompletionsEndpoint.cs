@@ -15,7 +15,8 @@ internal static class CompletionsEndpoint
         try
         {
             request = await call.ReadJsonAsync(OpenAIJsonContext.CheckedCompletionRequest).ConfigureAwait(false);
-            var model = call.ResolveModel(request.Model);
+            using var lease = await call.AcquireModelAsync(request.Model).ConfigureAwait(false);
+            var model = lease.Model;
             var generation = ToGenerationRequest(request, call.Options);
             var pieces = GenerateAsync(model.Runner!, generation, new StopSequenceMatcher(request.Stop ?? []), call.Stopping);
             var id = "cmpl-" + Guid.NewGuid().ToString("N");
@@ -92,7 +93,7 @@ internal static class CompletionsEndpoint
     }
 
     /// <summary>Generates, cutting the text at the first stop string; the last piece carries the finish reason and usage.</summary>
-    private static async IAsyncEnumerable<Piece> GenerateAsync(IModelRunner runner, GenerationRequest request, StopSequenceMatcher stops, [EnumeratorCancellation] CancellationToken cancellationToken)
+    internal static async IAsyncEnumerable<Piece> GenerateAsync(IModelRunner runner, GenerationRequest request, StopSequenceMatcher stops, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var promptTokens = 0;
         var cachedTokens = 0;
@@ -233,5 +234,5 @@ internal static class CompletionsEndpoint
         _ => ChatRequestMapper.SnakeCase(name),
     };
 
-    private readonly record struct Piece(string Text, string? FinishReason, CompletionUsage? Usage);
+    internal readonly record struct Piece(string Text, string? FinishReason, CompletionUsage? Usage);
 }

@@ -92,56 +92,57 @@ internal sealed class InferaRequest : IDisposable
         return RequestJson.Deserialize(buffer.WrittenSpan, typeInfo);
     }
 
-    /// <summary>Finds the model a request names: 400 without one, 404 for an unknown id, 503 while it loads or when it failed to load.</summary>
-    public ServedModel ResolveModel(string? modelId)
+    /// <summary>Takes a lease on the model a request names, loading it on demand: 400 without one, 404 for an unknown name, 503 while a pinned model loads or when a load failed.</summary>
+    public Task<ModelLease> AcquireModelAsync(string? modelId, TimeSpan? keepAlive = null) => Registry.AcquireAsync(modelId, keepAlive, Stopping);
+
+    public static OpenAIErrorException NotReady(ServedModel model) => InferaModelRegistry.NotReady(model);
+
+    /// <summary>Maps a failure to the status and message to answer; <see langword="null"/> for an unexpected one (a 500, logged).</summary>
+    public OpenAIErrorException? Classify(Exception exception, Func<string?, string?> jsonName, string inputParam) => exception switch
     {
-        if (string.IsNullOrWhiteSpace(modelId))
-        {
-            throw OpenAIErrorException.BadRequest("You must provide a model parameter.", "model");
-        }
+        OpenAIErrorException e => e,
+        RequestValidationException e => OpenAIErrorException.BadRequest(e.Message, e.Param),
+        ServedModelNotFoundException e => new OpenAIErrorException(404, e.Message, OpenAIErrorException.InvalidRequest, "model", "model_not_found"),
+        OperationCanceledException when _timeout?.IsCancellationRequested == true => TimedOut(),
+        RequestQueueFullException => new OpenAIErrorException(429, $"The server is at capacity: the model's request queue is full. Retry after {RetryAfterSeconds} s.", "requests", null, "rate_limit_exceeded"),
+        ContextLengthExceededException e => OpenAIErrorException.BadRequest(e.Message, inputParam, "context_length_exceeded"),
+        ArgumentException e => OpenAIErrorException.BadRequest(Describe(e, jsonName), jsonName(e.ParamName) ?? inputParam),
+        NotSupportedException e => OpenAIErrorException.BadRequest(e.Message),
+        FormatException e => OpenAIErrorException.BadRequest(e.Message),
+        ConstraintCompilationException e => OpenAIErrorException.BadRequest(e.Message, "response_format"),
+        KeyNotFoundException e => new OpenAIErrorException(404, e.Message, OpenAIErrorException.InvalidRequest, "model", "model_not_found"),
+        ObjectDisposedException => new OpenAIErrorException(503, "The model is shutting down.", OpenAIErrorException.ServerError, null, "model_not_ready"),
+        _ => null,
+    };
 
-        var model = Registry.Find(modelId)
-            ?? throw new OpenAIErrorException(404, $"The model '{modelId}' does not exist. This server serves: {string.Join(", ", Registry.ModelIds)}.", OpenAIErrorException.InvalidRequest, "model", "model_not_found");
-        if (!model.IsReady)
-        {
-            _ = Registry.StartLoading(model);
-            throw NotReady(model);
-        }
-
-        return model;
+    /// <summary>Logs an unexpected failure and returns the 500 to answer.</summary>
+    public OpenAIErrorException Unexpected(Exception exception)
+    {
+        ServerLog.RequestFailed(_logger, Http.Request.Path, exception);
+        return new OpenAIErrorException(500, "The server had an error while processing your request.", OpenAIErrorException.ServerError);
     }
 
-    public static OpenAIErrorException NotReady(ServedModel model) => model.LoadError is { } error
-        ? new OpenAIErrorException(503, $"The model '{model.Id}' failed to load: {error.GetBaseException().Message}", OpenAIErrorException.ServerError, null, "model_not_ready")
-        : new OpenAIErrorException(503, $"The model '{model.Id}' is still loading; retry shortly.", OpenAIErrorException.ServerError, null, "model_not_ready");
-
-    /// <summary>Answers a failure: an OpenAI error body with its status, or an error event when the stream has started; nothing when the client is gone.</summary>
-    public async Task FailAsync(Exception exception, Func<string?, string?> jsonName, string inputParam)
+    /// <summary>Whether the client has gone (nothing to answer); logs it.</summary>
+    public bool ClientGone()
     {
         if (Http.RequestAborted.IsCancellationRequested)
         {
             ServerLog.ClientDisconnected(_logger, Http.Request.Path);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Answers a failure: an OpenAI error body with its status, or an error event when the stream has started; nothing when the client is gone.</summary>
+    public async Task FailAsync(Exception exception, Func<string?, string?> jsonName, string inputParam)
+    {
+        if (ClientGone())
+        {
             return;
         }
 
-        var error = exception switch
-        {
-            OpenAIErrorException e => e,
-            RequestValidationException e => OpenAIErrorException.BadRequest(e.Message, e.Param),
-            OperationCanceledException when _timeout?.IsCancellationRequested == true => TimedOut(),
-            RequestQueueFullException => new OpenAIErrorException(429, $"The server is at capacity: the model's request queue is full. Retry after {RetryAfterSeconds} s.", "requests", null, "rate_limit_exceeded"),
-            ContextLengthExceededException e => OpenAIErrorException.BadRequest(e.Message, inputParam, "context_length_exceeded"),
-            ArgumentException e => OpenAIErrorException.BadRequest(Describe(e, jsonName), jsonName(e.ParamName) ?? inputParam),
-            NotSupportedException e => OpenAIErrorException.BadRequest(e.Message),
-            ConstraintCompilationException e => OpenAIErrorException.BadRequest(e.Message, "response_format"),
-            ObjectDisposedException => new OpenAIErrorException(503, "The model is shutting down.", OpenAIErrorException.ServerError, null, "model_not_ready"),
-            _ => null,
-        };
-        if (error is null)
-        {
-            ServerLog.RequestFailed(_logger, Http.Request.Path, exception);
-            error = new OpenAIErrorException(500, "The server had an error while processing your request.", OpenAIErrorException.ServerError);
-        }
+        var error = Classify(exception, jsonName, inputParam) ?? Unexpected(exception);
 
         var response = Http.Response;
         if (response.HasStarted)

@@ -144,7 +144,7 @@ internal static class ChatToolsMapper
             : throw OpenAIErrorException.BadRequest("schema must be a JSON Schema object.", Param + ".schema");
     }
 
-    private static List<AIFunctionDeclaration> Tools(List<ChatRequestTool> tools)
+    internal static List<AIFunctionDeclaration> Tools(List<ChatRequestTool> tools)
     {
         var result = new List<AIFunctionDeclaration>();
         for (var i = 0; i < tools.Count; i++)
@@ -218,7 +218,7 @@ internal static class ChatToolsMapper
     }
 
     // The arguments of an assistant's earlier call: a JSON object written as a string (as OpenAI sends them), or the object itself.
-    private static Dictionary<string, object?> Arguments(JsonElement? arguments, string param)
+    internal static Dictionary<string, object?> Arguments(JsonElement? arguments, string param)
     {
         if (arguments is not { ValueKind: not JsonValueKind.Null } value)
         {
@@ -258,7 +258,7 @@ internal static class ChatToolsMapper
     }
 
     // Microsoft.Extensions.AI's serializer options know its content types and write JsonElement values as they are.
-    private static string ArgumentsJson(IDictionary<string, object?>? arguments) =>
+    internal static string ArgumentsJson(IDictionary<string, object?>? arguments) =>
         JsonSerializer.Serialize(arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
 
     // OpenAI's rule for function and schema names: letters, digits, underscores and dashes, at most 64.

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Infera.Models.Tests;
+using OllamaSharp;
+using OllamaSharp.Models;
+
+namespace Infera.Tests;
+
+/// <summary><c>infera serve</c> with the model library behind Ollama's API: pull from a loopback Hub, chat with the pulled model on demand, delete it.</summary>
+public sealed partial class ServeOllamaTests
+{
+    [Fact]
+    public async Task Serve_OllamaSharp_PullsChatsAndDeletesThroughTheLibrary()
+    {
+        await using var hub = await FakeHub.StartAsync();
+        hub.AddRepo("test-org/stories").AddFolder(TestModels.Get(TestModels.Stories260KGqa));
+        var home = Path.Combine(Path.GetTempPath(), "infera-serve-ollama-" + Guid.NewGuid().ToString("N"));
+        var info = new ProcessStartInfo(InferaTool.Executable, $"serve --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --port 0")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = TestModels.RepositoryRoot,
+        };
+        info.Environment["INFERA_HOME"] = home;
+        info.Environment["HF_HOME"] = Path.Combine(home, "hf");
+        info.Environment["HF_ENDPOINT"] = hub.Endpoint.ToString().TrimEnd('/');
+        info.Environment["HF_TOKEN"] = hub.ValidToken;
+        using var process = Process.Start(info)!;
+        try
+        {
+            var url = await ReadServingUrlAsync(process.StandardError);
+            var ollama = new OllamaApiClient(new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(2) });
+
+            var statuses = new List<string>();
+            await foreach (var progress in ollama.PullModelAsync("test-org/stories"))
+            {
+                statuses.Add(progress!.Status);
+            }
+
+            Assert.Equal("success", statuses[^1]);
+            Assert.Contains("pulling manifest", statuses);
+            var names = (await ollama.ListLocalModelsAsync()).Select(m => m.Name).ToList();
+            Assert.Contains("test-org/stories:latest", names);
+            Assert.Contains("stories260K-onnx:latest", names);
+
+            var text = new StringBuilder();
+            await foreach (var chunk in ollama.GenerateAsync(new GenerateRequest { Model = "test-org/stories", Prompt = "Once upon a time", Raw = true, Options = new RequestOptions { Temperature = 0, NumPredict = 30 } }))
+            {
+                text.Append(chunk?.Response);
+            }
+
+            Assert.StartsWith("Once upon a time" + text, TestModels.Golden("golden-once-upon-a-time.txt"), StringComparison.Ordinal);
+            Assert.Contains("test-org/stories:latest", (await ollama.ListRunningModelsAsync()).Select(m => m.Name));
+
+            await ollama.DeleteModelAsync("test-org/stories");
+            Assert.DoesNotContain("test-org/stories:latest", (await ollama.ListLocalModelsAsync()).Select(m => m.Name));
+            Assert.DoesNotContain("test-org/stories:latest", (await ollama.ListRunningModelsAsync()).Select(m => m.Name));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    private static async Task<Uri> ReadServingUrlAsync(StreamReader stderr)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var seen = new StringBuilder();
+        while (await stderr.ReadLineAsync(timeout.Token) is { } line)
+        {
+            seen.AppendLine(line);
+            if (ServingLine().Match(line) is { Success: true } match)
+            {
+                _ = stderr.ReadToEndAsync(CancellationToken.None);
+                return new Uri(match.Groups[1].Value);
+            }
+        }
+
+        throw new InvalidOperationException("infera serve did not start: " + seen);
+    }
+
+    [GeneratedRegex(@"^infera: serving .* at (http://127\.0\.0\.1:\d+)/v1 and ")]
+    private static partial Regex ServingLine();
+}
