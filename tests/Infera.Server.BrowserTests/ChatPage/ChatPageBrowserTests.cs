@@ -50,7 +50,7 @@ public sealed class ChatPageBrowserTests(BrowserFixture fixture, ITestOutputHelp
         Assert.All(partial, text => Assert.StartsWith(text, reply, StringComparison.Ordinal));
 
         var stats = await session.LastReply.Locator(".stats").TextContentAsync();
-        Assert.Matches(@"^stories260K-gqa · \d+ ms to first token · [\d.]+ tokens/s · 48 tokens · finish: length$", stats);
+        Assert.Matches(@"^stories260K-gqa · \d+ ms to first token · [\d.]+ tokens/s · 48 tokens · finish: length · \d+ cached prompt tokens$", stats);
         session.AssertCleanRun();
     }
 
