@@ -334,7 +334,7 @@ internal static class OllamaGenerationEndpoints
     {
         await foreach (var piece in pieces.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            yield return new OllamaPiece(piece.Text, null, piece.FinishReason, piece.Usage?.PromptTokens ?? 0, 0, piece.Usage?.CompletionTokens ?? 0);
+            yield return new OllamaPiece(piece.Text, null, piece.FinishReason, piece.Usage?.PromptTokens ?? 0, piece.Usage?.PromptTokensDetails.CachedTokens ?? 0, piece.Usage?.CompletionTokens ?? 0);
         }
     }
 

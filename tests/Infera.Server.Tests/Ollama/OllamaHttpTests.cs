@@ -55,6 +55,27 @@ public sealed class OllamaHttpTests(OllamaFixture fixture)
         Assert.StartsWith("Once upon a time" + body.GetProperty("response").GetString(), golden, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Generate_RepeatedRawPrompt_PromptEvalCountCountsOnlyComputedTokens()
+    {
+        using var http = fixture.CreateClient();
+        const string Body = """{"model":"stories","prompt":"Tom had a small red boat and a big green frog. The frog liked the boat.","raw":true,"stream":false,"options":{"temperature":0,"num_predict":8}}""";
+
+        async Task<int> PromptEvalCountAsync()
+        {
+            using var response = await http.PostAsync("/api/generate", CompletionsTests.Json(Body));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("prompt_eval_count").GetInt32();
+        }
+
+        var first = await PromptEvalCountAsync();
+        var second = await PromptEvalCountAsync();
+
+        // The second request continues the first one's kept prefix: only the tokens after it are computed.
+        Assert.True(first > 10, $"first: {first}");
+        Assert.True(second < first / 2, $"first: {first}, second: {second}");
+    }
+
     [Theory]
     [InlineData("/api/chat", """{"model":"nope","messages":[{"role":"user","content":"Hi"}]}""")]
     [InlineData("/api/generate", """{"model":"nope:7b","prompt":"Hi"}""")]
