@@ -61,16 +61,24 @@ internal static class BenchServeCommand
             var modelId = result.GetValue(model) ?? await FirstModelAsync(http, ct).ConfigureAwait(false);
 
             // Warm up and calibrate: the prompt is story text cut to the word count that gives about the wanted tokens.
+            // Calibrate through /v1/completions (Ollama serves it too): its prompt_tokens counts the whole prompt, while
+            // Ollama's prompt_eval_count leaves out tokens continued from a prefix cache.
             var words = wantedPromptTokens;
-            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct, protocol).ConfigureAwait(false);
+            var warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct).ConfigureAwait(false);
+            var calibrationTokens = warm.PromptTokens;
+            if (warm.Error is null && protocol != LoadApi.OpenAI)
+            {
+                warm = await CompletionLoad.SendAsync(http, modelId, Prompt(0, words), max, ct, protocol).ConfigureAwait(false);
+            }
+
             if (warm.Error is { } warmError)
             {
                 throw new InvalidOperationException("The warm-up request failed: " + warmError);
             }
 
-            if (warm.PromptTokens > 0)
+            if (calibrationTokens > 0)
             {
-                words = Math.Max(1, (int)Math.Round(words * (double)wantedPromptTokens / warm.PromptTokens));
+                words = Math.Max(1, (int)Math.Round(words * (double)wantedPromptTokens / calibrationTokens));
             }
 
             var reports = new List<LoadLevel>();
