@@ -42,6 +42,9 @@ public sealed class InferaServerOptions
     /// A request's <c>keep_alive</c> overrides it for that model.</remarks>
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Gets or sets the clock that keep-alive times are counted on; the default is <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Gets or sets how many models may be loaded at once, pinned ones included; the default is 3.</summary>
     public int MaxLoadedModels { get; set; } = 3;
 

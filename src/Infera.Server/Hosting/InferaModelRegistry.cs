@@ -24,7 +24,7 @@ public sealed class InferaModelRegistry : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ServedModel> _onDemand = new(StringComparer.Ordinal);
-    private readonly Timer _sweeper;
+    private readonly ITimer _sweeper;
     private TaskCompletionSource _capacityChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
@@ -35,7 +35,7 @@ public sealed class InferaModelRegistry : IAsyncDisposable
         _models = options.Models;
         _services = services;
         _logger = logger;
-        _sweeper = new Timer(_ => UnloadExpired(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _sweeper = options.TimeProvider.CreateTimer(_ => UnloadExpired(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Gets the ids of the pinned models, in the order they were added, then the names of the on-demand models that have been requested.</summary>
@@ -274,7 +274,7 @@ public sealed class InferaModelRegistry : IAsyncDisposable
                 if (model.Leases == 0)
                 {
                     unloadNow = time == TimeSpan.Zero;
-                    model.ExpiresAt = time < TimeSpan.Zero ? null : DateTimeOffset.UtcNow + time;
+                    model.ExpiresAt = time < TimeSpan.Zero ? null : _options.TimeProvider.GetUtcNow() + time;
                 }
             }
         }
@@ -468,7 +468,7 @@ public sealed class InferaModelRegistry : IAsyncDisposable
     private void UnloadExpired()
     {
         List<ServedModel> expired;
-        var now = DateTimeOffset.UtcNow;
+        var now = _options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
             expired = [.. _onDemand.Values.Where(m => m.IsReady && m.Leases == 0 && m.ExpiresAt <= now)];

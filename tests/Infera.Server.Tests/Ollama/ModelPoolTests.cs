@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Infera.Tests;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Infera.Server.Tests;
 
@@ -62,13 +63,23 @@ public sealed class ModelPoolTests : IAsyncLifetime
     [Fact]
     public async Task KeepAlive_Expires_ModelIsUnloaded()
     {
-        await using var server = await StartAsync(_ => { });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(options => options.TimeProvider = clock);
         using var http = server.CreateClient();
 
-        await GenerateAsync(http, "b", """ "keep_alive":"1s", """);
+        await GenerateAsync(http, "b", """ "keep_alive":"5s", """);
         Assert.Equal(["b:latest"], await OllamaHttpTests.RunningAsync(http));
 
+        // The request releases the model after its reply is written; its keep-alive counts from then.
         var registry = (InferaModelRegistry)server.Services.GetService(typeof(InferaModelRegistry))!;
+        Assert.True(await Eventually.TrueAsync(() => registry.Loaded().Single().ExpiresAt == clock.GetUtcNow() + TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)));
+
+        // Still loaded just before its keep-alive ends.
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.True(registry.TryGetRunner("b", out _));
+        Assert.Equal(["b:latest"], await OllamaHttpTests.RunningAsync(http));
+
+        clock.Advance(TimeSpan.FromSeconds(2));
         Assert.True(await Eventually.TrueAsync(() => !registry.TryGetRunner("b", out _), TimeSpan.FromSeconds(10)));
         Assert.Empty(await OllamaHttpTests.RunningAsync(http));
     }
