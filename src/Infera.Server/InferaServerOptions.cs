@@ -75,11 +75,23 @@ public sealed class InferaServerOptions
         var id = modelId ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath)));
         var options = runnerOptions ?? new OnnxModelRunnerOptions();
         options.ModelId ??= id;
-        return Add(new ServedModel(id, async (services, cancellationToken) =>
-        {
-            options.LoggerFactory ??= (Microsoft.Extensions.Logging.ILoggerFactory?)services.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory));
-            return await OnnxModelRunner.LoadAsync(modelPath, options, null, cancellationToken).ConfigureAwait(false);
-        }, ownsRunner: true));
+        return Add(new ServedModel(id, Loader(modelPath, options), ownsRunner: true));
+    }
+
+    /// <summary>Serves a catalog model pinned (loaded when the application starts and never unloaded), with its Modelfile defaults:
+    /// its chat template, its system message and parameters applied to requests that do not set them, as for on-demand models.</summary>
+    /// <param name="entry">The model: its folder and defaults.</param>
+    /// <param name="modelId">The id clients name in <c>model</c>; by default the entry's name.</param>
+    /// <param name="runnerOptions">Options for the runner; <see langword="null"/> means the defaults. A chat template set here wins over the entry's.</param>
+    /// <returns>These options, to chain calls.</returns>
+    public InferaServerOptions AddModel(ModelCatalogEntry entry, string? modelId = null, OnnxModelRunnerOptions? runnerOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var id = modelId ?? entry.Name;
+        var options = runnerOptions ?? new OnnxModelRunnerOptions();
+        options.ModelId ??= id;
+        options.ChatTemplate ??= entry.Template;
+        return Add(new ServedModel(id, Loader(entry.ModelPath, options), ownsRunner: true, pinned: true, entry));
     }
 
     /// <summary>Serves a runner that the caller has already loaded; the caller keeps owning it and disposes it.</summary>
@@ -103,6 +115,12 @@ public sealed class InferaServerOptions
         ArgumentNullException.ThrowIfNull(loader);
         return Add(new ServedModel(modelId, loader, ownsRunner: true));
     }
+
+    private static Func<IServiceProvider, CancellationToken, Task<IModelRunner>> Loader(string modelPath, OnnxModelRunnerOptions options) => async (services, cancellationToken) =>
+    {
+        options.LoggerFactory ??= (Microsoft.Extensions.Logging.ILoggerFactory?)services.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory));
+        return await OnnxModelRunner.LoadAsync(modelPath, options, null, cancellationToken).ConfigureAwait(false);
+    };
 
     internal void Validate()
     {

@@ -89,6 +89,27 @@ public sealed class ModelLibraryCommandTests : IAsyncLifetime
         Assert.Equal("NAME   ID   SIZE   PRECISION   SOURCE   MODIFIED", (await RunAsync("list")).Stdout.Trim());
     }
 
+    [Fact]
+    public async Task Serve_PinnedLibraryModel_AppliesModelfileDefaults()
+    {
+        var modelfile = Path.Combine(_root, "Modelfile");
+        await File.WriteAllTextAsync(modelfile, $"FROM {Folder}\nPARAMETER temperature 0\nPARAMETER num_predict 4\nSYSTEM Tell stories.\n");
+        var (exit, _, stderr) = await RunAsync($"create teller -f \"{modelfile}\"");
+        Assert.True(exit == 0, stderr);
+
+        await using var server = await InferaServeProcess.StartAsync("--model teller", Environment());
+        using var http = new HttpClient { BaseAddress = server.Url };
+        using var response = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"teller:latest","messages":[{"role":"user","content":"Hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var usage = JsonDocument.Parse(body).RootElement.GetProperty("usage");
+        Assert.Equal(4, usage.GetProperty("completion_tokens").GetInt32());
+
+        using var explicitSystem = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"teller:latest","max_tokens":4,"messages":[{"role":"system","content":"Tell stories."},{"role":"user","content":"Hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
+        var expected = JsonDocument.Parse(await explicitSystem.Content.ReadAsStringAsync()).RootElement.GetProperty("usage");
+        Assert.Equal(expected.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("prompt_tokens").GetInt32());
+    }
+
     [Theory]
     [InlineData("show nothing-here", "is not in the library")]
     [InlineData("rm nothing-here", "is not in the library")]
@@ -128,12 +149,14 @@ public sealed class ModelLibraryCommandTests : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments) =>
-        InferaTool.RunAsync(arguments, environment: new Dictionary<string, string>
-        {
-            ["INFERA_HOME"] = Path.Combine(_root, "infera"),
-            ["HF_HOME"] = Path.Combine(_root, "hf"),
-            ["HF_ENDPOINT"] = _hub.Endpoint.ToString(),
-            ["HF_TOKEN"] = string.Empty,
-            ["HF_HUB_OFFLINE"] = string.Empty,
-        });
+        InferaTool.RunAsync(arguments, environment: Environment());
+
+    private Dictionary<string, string> Environment() => new()
+    {
+        ["INFERA_HOME"] = Path.Combine(_root, "infera"),
+        ["HF_HOME"] = Path.Combine(_root, "hf"),
+        ["HF_ENDPOINT"] = _hub.Endpoint.ToString(),
+        ["HF_TOKEN"] = string.Empty,
+        ["HF_HUB_OFFLINE"] = string.Empty,
+    };
 }

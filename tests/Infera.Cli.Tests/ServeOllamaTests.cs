@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 using Infera.Models.Tests;
 using OllamaSharp;
 using OllamaSharp.Models;
@@ -8,7 +6,7 @@ using OllamaSharp.Models;
 namespace Infera.Tests;
 
 /// <summary><c>infera serve</c> with the model library behind Ollama's API: pull from a loopback Hub, chat with the pulled model on demand, delete it.</summary>
-public sealed partial class ServeOllamaTests
+public sealed class ServeOllamaTests
 {
     [Fact]
     public async Task Serve_OllamaSharp_PullsChatsAndDeletesThroughTheLibrary()
@@ -16,21 +14,16 @@ public sealed partial class ServeOllamaTests
         await using var hub = await FakeHub.StartAsync();
         hub.AddRepo("test-org/stories").AddFolder(TestModels.Get(TestModels.Stories260KGqa));
         var home = Path.Combine(Path.GetTempPath(), "infera-serve-ollama-" + Guid.NewGuid().ToString("N"));
-        var info = new ProcessStartInfo(InferaTool.Executable, $"serve --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --port 0")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestModels.RepositoryRoot,
-        };
-        info.Environment["INFERA_HOME"] = home;
-        info.Environment["HF_HOME"] = Path.Combine(home, "hf");
-        info.Environment["HF_ENDPOINT"] = hub.Endpoint.ToString().TrimEnd('/');
-        info.Environment["HF_TOKEN"] = hub.ValidToken;
-        using var process = Process.Start(info)!;
         try
         {
-            var url = await ReadServingUrlAsync(process.StandardError);
+            await using var server = await InferaServeProcess.StartAsync($"--model \"{TestModels.Get(TestModels.Stories260KOnnx)}\"", new Dictionary<string, string>
+            {
+                ["INFERA_HOME"] = home,
+                ["HF_HOME"] = Path.Combine(home, "hf"),
+                ["HF_ENDPOINT"] = hub.Endpoint.ToString().TrimEnd('/'),
+                ["HF_TOKEN"] = hub.ValidToken,
+            });
+            var url = server.Url;
             var ollama = new OllamaApiClient(new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(2) });
 
             var statuses = new List<string>();
@@ -60,29 +53,7 @@ public sealed partial class ServeOllamaTests
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
             Directory.Delete(home, recursive: true);
         }
     }
-
-    private static async Task<Uri> ReadServingUrlAsync(StreamReader stderr)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var seen = new StringBuilder();
-        while (await stderr.ReadLineAsync(timeout.Token) is { } line)
-        {
-            seen.AppendLine(line);
-            if (ServingLine().Match(line) is { Success: true } match)
-            {
-                _ = stderr.ReadToEndAsync(CancellationToken.None);
-                return new Uri(match.Groups[1].Value);
-            }
-        }
-
-        throw new InvalidOperationException("infera serve did not start: " + seen);
-    }
-
-    [GeneratedRegex(@"^infera: serving .* at (http://127\.0\.0\.1:\d+)/v1 and ")]
-    private static partial Regex ServingLine();
 }

@@ -70,7 +70,7 @@ internal static class ServeCommand
             using var library = new ModelLibrary();
             IModelCatalog catalog = result.GetValue(modelsDir) is { } folder ? new DirectoryModelCatalog(folder) : new LibraryModelCatalog(library);
             var catalogRoot = catalog is DirectoryModelCatalog directory ? directory.Root : library.RootDirectory;
-            var pinned = new List<(ResolvedModel Model, string? Id)>();
+            var pinned = new List<(ResolvedModel Model, string? Id, ModelCatalogEntry? Entry)>();
             var requested = result.GetValue(model) ?? [];
             if (result.GetValue(modelId) is not null && requested.Length > 1)
             {
@@ -81,18 +81,18 @@ internal static class ServeCommand
             {
                 if (catalog is DirectoryModelCatalog && await catalog.FindAsync(name, ct).ConfigureAwait(false) is { } entry)
                 {
-                    pinned.Add((new ResolvedModel { ModelDirectory = entry.ModelPath, Name = entry.Name }, result.GetValue(modelId) ?? entry.Name));
+                    pinned.Add((new ResolvedModel { ModelDirectory = entry.ModelPath, Name = entry.Name }, result.GetValue(modelId) ?? entry.Name, entry));
                 }
                 else
                 {
                     var resolved = await ModelLocator.ResolveAsync(name, ct).ConfigureAwait(false);
-                    pinned.Add((resolved, result.GetValue(modelId) ?? resolved.Name));
+                    pinned.Add((resolved, result.GetValue(modelId) ?? resolved.Name, LibraryModelCatalog.Entry(resolved)));
                 }
             }
 
             if (pinned.Count == 0 && (await catalog.ListAsync(ct).ConfigureAwait(false)).Count == 0)
             {
-                pinned.Add((await ModelLocator.ResolveAsync(null, ct).ConfigureAwait(false), result.GetValue(modelId)));
+                pinned.Add((await ModelLocator.ResolveAsync(null, ct).ConfigureAwait(false), result.GetValue(modelId), null));
             }
 
             var keepAliveTime = ParseKeepAlive(result.GetValue(keepAlive));
@@ -117,9 +117,16 @@ internal static class ServeCommand
             });
             builder.Services.AddInferaServer(options =>
             {
-                foreach (var (resolved, id) in pinned)
+                foreach (var (resolved, id, entry) in pinned)
                 {
-                    options.AddModel(resolved.ModelDirectory, id, resolved.ApplyTo(NewRunnerOptions()));
+                    if (entry is null)
+                    {
+                        options.AddModel(resolved.ModelDirectory, id, resolved.ApplyTo(NewRunnerOptions()));
+                    }
+                    else
+                    {
+                        options.AddModel(entry, id, resolved.ApplyTo(NewRunnerOptions()));
+                    }
                 }
 
                 options.Catalog = catalog;

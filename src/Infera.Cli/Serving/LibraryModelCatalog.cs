@@ -59,6 +59,21 @@ internal sealed class LibraryModelCatalog(ModelLibrary library) : IModelCatalog
         };
     }
 
+    /// <summary>The catalog entry of a model resolved by name, so that a pinned library model keeps its Modelfile defaults; <see langword="null"/> for a folder or file path.</summary>
+    public static ModelCatalogEntry? Entry(ResolvedModel resolved) => resolved is { Name: { } name, Manifest: { } manifest }
+        ? new ModelCatalogEntry
+        {
+            Name = name,
+            ModelPath = resolved.ModelDirectory,
+            System = resolved.System,
+            Template = resolved.Template,
+            License = manifest.License,
+            Parameters = Parameters(resolved.Parameters),
+            Precision = manifest.Precision,
+            Source = manifest.Source.Repository,
+        }
+        : null;
+
     // The Modelfile's parameters in Ollama's names, as the server's endpoints read them.
     private static List<KeyValuePair<string, string>> Parameters(ModelParameters? parameters)
     {

@@ -17,6 +17,7 @@ internal static class ChatCompletionsEndpoint
             using var lease = await call.AcquireModelAsync(request.Model).ConfigureAwait(false);
             var model = lease.Model;
             var messages = ChatRequestMapper.ToMessages(request);
+            ModelDefaults.Apply(model.Entry, request, messages);
             var options = ChatRequestMapper.ToOptions(request);
             var updates = model.ChatClient!.GetStreamingResponseAsync(messages, options, call.Stopping);
             var turn = new ChatTurn("chatcmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id);

@@ -17,6 +17,7 @@ internal static class CompletionsEndpoint
             request = await call.ReadJsonAsync(OpenAIJsonContext.CheckedCompletionRequest).ConfigureAwait(false);
             using var lease = await call.AcquireModelAsync(request.Model).ConfigureAwait(false);
             var model = lease.Model;
+            ModelDefaults.Apply(model.Entry, request);
             var generation = ToGenerationRequest(request, call.Options);
             var pieces = GenerateAsync(model.Runner!, generation, new StopSequenceMatcher(request.Stop ?? []), call.Stopping);
             var id = "cmpl-" + Guid.NewGuid().ToString("N");

@@ -21,7 +21,7 @@ internal sealed class ServedModel(string id, Func<IServiceProvider, Cancellation
 
     public bool Pinned { get; } = pinned;
 
-    /// <summary>Gets the catalog entry of an on-demand model (its Modelfile defaults), or <see langword="null"/> for a pinned one.</summary>
+    /// <summary>Gets the catalog entry (its Modelfile defaults) of an on-demand model or of one pinned from a catalog, or <see langword="null"/> for a model added by folder or runner.</summary>
     public ModelCatalogEntry? Entry { get; } = entry;
 
     public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
