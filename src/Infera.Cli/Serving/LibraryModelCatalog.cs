@@ -43,36 +43,23 @@ internal sealed class LibraryModelCatalog(ModelLibrary library) : IModelCatalog
         return true;
     });
 
-    private static ModelCatalogEntry Entry(ModelInfo info)
-    {
-        var manifest = info.Manifest;
-        return new ModelCatalogEntry
-        {
-            Name = info.Name,
-            ModelPath = info.ModelDirectory,
-            System = manifest.System,
-            Template = manifest.Template,
-            License = manifest.License,
-            Parameters = Parameters(manifest.Parameters),
-            Precision = manifest.Precision,
-            Source = manifest.Source.Repository,
-        };
-    }
+    private static ModelCatalogEntry Entry(ModelInfo info) => Entry(info.Name, info.ModelDirectory, info.Manifest);
 
     /// <summary>The catalog entry of a model resolved by name, so that a pinned library model keeps its Modelfile defaults; <see langword="null"/> for a folder or file path.</summary>
-    public static ModelCatalogEntry? Entry(ResolvedModel resolved) => resolved is { Name: { } name, Manifest: { } manifest }
-        ? new ModelCatalogEntry
-        {
-            Name = name,
-            ModelPath = resolved.ModelDirectory,
-            System = resolved.System,
-            Template = resolved.Template,
-            License = manifest.License,
-            Parameters = Parameters(resolved.Parameters),
-            Precision = manifest.Precision,
-            Source = manifest.Source.Repository,
-        }
-        : null;
+    public static ModelCatalogEntry? Entry(ResolvedModel resolved) =>
+        resolved is { Name: { } name, Manifest: { } manifest } ? Entry(name, resolved.ModelDirectory, manifest) : null;
+
+    private static ModelCatalogEntry Entry(string name, string modelDirectory, ModelManifest manifest) => new()
+    {
+        Name = name,
+        ModelPath = modelDirectory,
+        System = manifest.System,
+        Template = manifest.Template,
+        License = manifest.License,
+        Parameters = Parameters(manifest.Parameters),
+        Precision = manifest.Precision,
+        Source = manifest.Source.Repository,
+    };
 
     // The Modelfile's parameters in Ollama's names, as the server's endpoints read them.
     private static List<KeyValuePair<string, string>> Parameters(ModelParameters? parameters)

@@ -11,44 +11,31 @@ internal static class ModelDefaults
 {
     public static void Apply(ModelCatalogEntry? entry, ChatCompletionRequest request, List<ChatMessage> messages)
     {
-        if (entry is null)
-        {
-            return;
-        }
-
-        if (!string.IsNullOrEmpty(entry.System) && !messages.Any(m => m.Role == ChatRole.System))
+        if (!string.IsNullOrEmpty(entry?.System) && !messages.Any(m => m.Role == ChatRole.System))
         {
             messages.Insert(0, new ChatMessage(ChatRole.System, entry.System));
         }
 
-        if (entry.Parameters.Count == 0)
-        {
-            return;
-        }
-
-        var defaults = OllamaOptions.Read(entry, null);
-        request.Temperature ??= defaults.Temperature;
-        request.TopP ??= defaults.TopP;
-        request.TopK ??= defaults.TopK;
-        request.MinP ??= defaults.MinP;
-        request.Seed ??= defaults.Seed;
-        request.RepetitionPenalty ??= defaults.RepeatPenalty;
-        if (request.MaxTokens is null && request.MaxCompletionTokens is null)
+        if (Sampling(entry, request) is { } defaults && request.MaxTokens is null && request.MaxCompletionTokens is null)
         {
             request.MaxTokens = defaults.NumPredict;
-        }
-
-        if (request.Stop is null && defaults.Stop.Count > 0)
-        {
-            request.Stop = defaults.Stop;
         }
     }
 
     public static void Apply(ModelCatalogEntry? entry, CompletionRequest request)
     {
+        if (Sampling(entry, request) is { } defaults)
+        {
+            request.MaxTokens ??= defaults.NumPredict;
+        }
+    }
+
+    // Fills the shared sampling fields; returns the parsed parameters, or null when the model sets none.
+    private static OllamaOptions? Sampling(ModelCatalogEntry? entry, ISamplingRequest request)
+    {
         if (entry is not { Parameters.Count: > 0 })
         {
-            return;
+            return null;
         }
 
         var defaults = OllamaOptions.Read(entry, null);
@@ -58,10 +45,11 @@ internal static class ModelDefaults
         request.MinP ??= defaults.MinP;
         request.Seed ??= defaults.Seed;
         request.RepetitionPenalty ??= defaults.RepeatPenalty;
-        request.MaxTokens ??= defaults.NumPredict;
         if (request.Stop is null && defaults.Stop.Count > 0)
         {
             request.Stop = defaults.Stop;
         }
+
+        return defaults;
     }
 }

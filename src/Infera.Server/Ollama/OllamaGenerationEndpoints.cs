@@ -29,13 +29,11 @@ internal static class OllamaGenerationEndpoints
             if (request.Messages is not { Count: > 0 })
             {
                 // An empty conversation only loads the model (or, with keep_alive 0, unloads it), as Ollama does.
-                await RespondLoadAsync(call, lease, keepAlive, request.Stream != false, (reason, created) => new OllamaChatResponse
+                await RespondLoadAsync(call, lease, keepAlive, request.Stream != false, created => new OllamaChatResponse
                 {
                     Model = model.Name,
                     CreatedAt = created,
                     Message = new OllamaMessage { Role = "assistant", Content = string.Empty },
-                    Done = true,
-                    DoneReason = reason,
                 }, OllamaJsonContext.Default.OllamaChatResponse).ConfigureAwait(false);
                 return;
             }
@@ -65,19 +63,11 @@ internal static class OllamaGenerationEndpoints
 
             var client = ClientFor(model, sampling, request.Truncate == true);
             var pieces = FromChat(client.GetStreamingResponseAsync(messages, options, call.Stopping));
-            await RespondAsync(call, started, lease, request.Stream != false, pieces, (text, calls, final, created) => new OllamaChatResponse
+            await RespondAsync(call, started, lease, request.Stream != false, pieces, (text, calls, created) => new OllamaChatResponse
             {
                 Model = model.Name,
                 CreatedAt = created,
                 Message = new OllamaMessage { Role = "assistant", Content = text, ToolCalls = calls },
-                Done = final is not null,
-                DoneReason = final?.DoneReason,
-                TotalDuration = final?.TotalDuration,
-                LoadDuration = final?.LoadDuration,
-                PromptEvalCount = final?.PromptEvalCount,
-                PromptEvalDuration = final?.PromptEvalDuration,
-                EvalCount = final?.EvalCount,
-                EvalDuration = final?.EvalDuration,
             }, OllamaJsonContext.Default.OllamaChatResponse).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -98,13 +88,11 @@ internal static class OllamaGenerationEndpoints
             var model = lease.Model;
             if (string.IsNullOrEmpty(request.Prompt))
             {
-                await RespondLoadAsync(call, lease, keepAlive, request.Stream != false, (reason, created) => new OllamaGenerateResponse
+                await RespondLoadAsync(call, lease, keepAlive, request.Stream != false, created => new OllamaGenerateResponse
                 {
                     Model = model.Name,
                     CreatedAt = created,
                     Response = string.Empty,
-                    Done = true,
-                    DoneReason = reason,
                 }, OllamaJsonContext.Default.OllamaGenerateResponse).ConfigureAwait(false);
                 return;
             }
@@ -140,20 +128,12 @@ internal static class OllamaGenerationEndpoints
                 pieces = FromChat(ClientFor(model, sampling, truncate).GetStreamingResponseAsync(messages, options, call.Stopping));
             }
 
-            await RespondAsync(call, started, lease, request.Stream != false, pieces, (text, calls, final, created) => new OllamaGenerateResponse
+            await RespondAsync(call, started, lease, request.Stream != false, pieces, (text, calls, created) => new OllamaGenerateResponse
             {
                 Model = model.Name,
                 CreatedAt = created,
                 Response = text,
                 ToolCalls = calls,
-                Done = final is not null,
-                DoneReason = final?.DoneReason,
-                TotalDuration = final?.TotalDuration,
-                LoadDuration = final?.LoadDuration,
-                PromptEvalCount = final?.PromptEvalCount,
-                PromptEvalDuration = final?.PromptEvalDuration,
-                EvalCount = final?.EvalCount,
-                EvalDuration = final?.EvalDuration,
             }, OllamaJsonContext.Default.OllamaGenerateResponse).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -196,10 +176,12 @@ internal static class OllamaGenerationEndpoints
         _ => throw OpenAIErrorException.BadRequest($"format must be \"json\" or a JSON schema object; it was {format.GetRawText()}.", "format"),
     };
 
-    private static async Task RespondLoadAsync<T>(InferaRequest call, ModelLease lease, TimeSpan? keepAlive, bool stream, Func<string, string, T> create, JsonTypeInfo<T> typeInfo)
+    private static async Task RespondLoadAsync<T>(InferaRequest call, ModelLease lease, TimeSpan? keepAlive, bool stream, Func<string, T> create, JsonTypeInfo<T> typeInfo)
+        where T : OllamaStreamResponse
     {
         var unload = keepAlive == TimeSpan.Zero;
-        var body = create(unload ? "unload" : "load", Timestamp(DateTimeOffset.UtcNow));
+        var body = create(Timestamp(DateTimeOffset.UtcNow));
+        body.Finish(unload ? "unload" : "load");
         lease.Dispose();
         if (unload)
         {
@@ -217,7 +199,8 @@ internal static class OllamaGenerationEndpoints
         }
     }
 
-    private static async Task RespondAsync<T>(InferaRequest call, long started, ModelLease lease, bool stream, IAsyncEnumerable<OllamaPiece> pieces, Func<string, List<OllamaToolCall>?, OllamaFinal?, string, T> create, JsonTypeInfo<T> typeInfo)
+    private static async Task RespondAsync<T>(InferaRequest call, long started, ModelLease lease, bool stream, IAsyncEnumerable<OllamaPiece> pieces, Func<string, List<OllamaToolCall>?, string, T> create, JsonTypeInfo<T> typeInfo)
+        where T : OllamaStreamResponse
     {
         var loaded = Stopwatch.GetTimestamp();
         var token = call.Stopping;
@@ -244,7 +227,7 @@ internal static class OllamaGenerationEndpoints
             {
                 if (last.Text.Length > 0 || calls is not null)
                 {
-                    await Ndjson.WriteAsync(response, create(last.Text, calls, null, Timestamp(DateTimeOffset.UtcNow)), typeInfo, token).ConfigureAwait(false);
+                    await Ndjson.WriteAsync(response, create(last.Text, calls, Timestamp(DateTimeOffset.UtcNow)), typeInfo, token).ConfigureAwait(false);
                 }
             }
             else
@@ -260,7 +243,8 @@ internal static class OllamaGenerationEndpoints
         }
 
         var end = Stopwatch.GetTimestamp();
-        var final = new OllamaFinal(
+        var body = create(stream ? string.Empty : text!.ToString(), stream ? null : allCalls, Timestamp(DateTimeOffset.UtcNow));
+        body.Finish(
             last.DoneReason ?? "stop",
             Nanoseconds(Stopwatch.GetElapsedTime(started, end)),
             Nanoseconds(Stopwatch.GetElapsedTime(started, loaded)),
@@ -268,7 +252,6 @@ internal static class OllamaGenerationEndpoints
             Nanoseconds(Stopwatch.GetElapsedTime(loaded, first)),
             last.EvalTokens,
             Nanoseconds(Stopwatch.GetElapsedTime(first, end)));
-        var body = create(stream ? string.Empty : text!.ToString(), stream ? null : allCalls, final, Timestamp(DateTimeOffset.UtcNow));
         if (stream)
         {
             await Ndjson.WriteAsync(response, body, typeInfo, token).ConfigureAwait(false);
@@ -340,7 +323,4 @@ internal static class OllamaGenerationEndpoints
 
     /// <summary>What one step of generation gave: text, complete tool calls, and (on the last) the finish reason and token counts.</summary>
     private readonly record struct OllamaPiece(string Text, List<FunctionCallContent>? Calls, string? DoneReason, int PromptTokens, int CachedTokens, int EvalTokens);
-
-    /// <summary>The metrics of the last object, durations in nanoseconds.</summary>
-    private sealed record OllamaFinal(string DoneReason, long TotalDuration, long LoadDuration, int PromptEvalCount, long PromptEvalDuration, int EvalCount, long EvalDuration);
 }

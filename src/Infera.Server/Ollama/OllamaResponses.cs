@@ -2,59 +2,66 @@ using System.Text.Json.Serialization;
 
 namespace Infera.Server;
 
-/// <summary>One line of an <c>/api/chat</c> stream, or its whole answer; the last carries <c>done_reason</c> and the metrics.</summary>
-internal sealed class OllamaChatResponse
+/// <summary>What every line of an <c>/api/chat</c> or <c>/api/generate</c> stream carries; the last also has <c>done_reason</c> and the metrics (nanoseconds).</summary>
+internal abstract class OllamaStreamResponse
 {
+    [JsonPropertyOrder(-3)]
     public required string Model { get; init; }
 
+    [JsonPropertyOrder(-2)]
     public required string CreatedAt { get; init; }
 
+    public bool Done { get; private set; }
+
+    public string? DoneReason { get; private set; }
+
+    public long? TotalDuration { get; private set; }
+
+    public long? LoadDuration { get; private set; }
+
+    public int? PromptEvalCount { get; private set; }
+
+    public long? PromptEvalDuration { get; private set; }
+
+    public int? EvalCount { get; private set; }
+
+    public long? EvalDuration { get; private set; }
+
+    /// <summary>Makes this the last line, with why it ends and no metrics (a load or unload answer).</summary>
+    public void Finish(string doneReason)
+    {
+        Done = true;
+        DoneReason = doneReason;
+    }
+
+    /// <summary>Makes this the last line: done, with why and the metrics.</summary>
+    public void Finish(string doneReason, long totalDuration, long loadDuration, int promptEvalCount, long promptEvalDuration, int evalCount, long evalDuration)
+    {
+        Finish(doneReason);
+        TotalDuration = totalDuration;
+        LoadDuration = loadDuration;
+        PromptEvalCount = promptEvalCount;
+        PromptEvalDuration = promptEvalDuration;
+        EvalCount = evalCount;
+        EvalDuration = evalDuration;
+    }
+}
+
+/// <summary>One line of an <c>/api/chat</c> stream, or its whole answer.</summary>
+internal sealed class OllamaChatResponse : OllamaStreamResponse
+{
+    [JsonPropertyOrder(-1)]
     public required OllamaMessage Message { get; init; }
-
-    public bool Done { get; init; }
-
-    public string? DoneReason { get; init; }
-
-    public long? TotalDuration { get; init; }
-
-    public long? LoadDuration { get; init; }
-
-    public int? PromptEvalCount { get; init; }
-
-    public long? PromptEvalDuration { get; init; }
-
-    public int? EvalCount { get; init; }
-
-    public long? EvalDuration { get; init; }
 }
 
 /// <summary>One line of an <c>/api/generate</c> stream, or its whole answer.</summary>
-internal sealed class OllamaGenerateResponse
+internal sealed class OllamaGenerateResponse : OllamaStreamResponse
 {
-    public required string Model { get; init; }
-
-    public required string CreatedAt { get; init; }
-
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    [JsonPropertyOrder(-1)]
     public required string Response { get; init; }
 
-    public bool Done { get; init; }
-
-    public string? DoneReason { get; init; }
-
     public List<OllamaToolCall>? ToolCalls { get; init; }
-
-    public long? TotalDuration { get; init; }
-
-    public long? LoadDuration { get; init; }
-
-    public int? PromptEvalCount { get; init; }
-
-    public long? PromptEvalDuration { get; init; }
-
-    public int? EvalCount { get; init; }
-
-    public long? EvalDuration { get; init; }
 }
 
 /// <summary>Ollama's error body: <c>{"error": "..."}</c>.</summary>

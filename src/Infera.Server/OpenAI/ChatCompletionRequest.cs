@@ -10,7 +10,7 @@ namespace Infera.Server;
 /// range with 400 naming the field while the body is read. Unknown fields are ignored; fields the server cannot honour
 /// are typed as <see cref="JsonElement"/> and refused by <see cref="ChatRequestMapper"/> when present.
 /// </remarks>
-internal sealed class ChatCompletionRequest
+internal sealed class ChatCompletionRequest : ISamplingRequest
 {
     public string? Model { get; set; }
 

@@ -6,7 +6,7 @@ namespace Infera.Server;
 
 /// <summary>The body of <c>POST /v1/completions</c> (legacy completions), as OpenAI's API defines it, with vLLM's extra sampling fields.</summary>
 /// <remarks>Typed and ranged like <see cref="ChatCompletionRequest"/>: a wrong field is a 400 naming it, while the body is read.</remarks>
-internal sealed class CompletionRequest
+internal sealed class CompletionRequest : ISamplingRequest
 {
     public string? Model { get; set; }
 
