@@ -20,6 +20,8 @@ public sealed class GgufSyntheticTests(ITestOutputHelper output)
     [InlineData("qwen2", false, true, "q4_0", 5e-2)]
     [InlineData("llama", false, false, "q6_k", 3e-2)]
     [InlineData("qwen2", true, true, "q4_k_m", 6e-2)]
+    [InlineData("phi3", false, false, "f32", 1.5e-3)]
+    [InlineData("phi3", false, false, "q4_0", 5e-2)]
     public async Task PromptLogits_SyntheticGguf_MatchLlamaCpp(string architecture, bool tied, bool biases, string type, double tolerance)
     {
         using var temp = new TempDirectory();

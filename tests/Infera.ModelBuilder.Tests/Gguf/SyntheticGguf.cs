@@ -26,6 +26,17 @@ internal static class SyntheticGguf
 
         string arch = shape.Architecture;
         var (tokens, types, scores, merges, bos, eos) = arch == "qwen2" ? ByteLevelVocabulary() : SentencePieceVocabulary();
+        if (arch == "phi3")
+        {
+            // Phi-3's vocabulary ends with its control tokens; llama.cpp looks "<|endoftext|>" up by name for models named phi3.
+            foreach (string control in new[] { "<|endoftext|>", "<|assistant|>", "<|end|>", "<|user|>" })
+            {
+                tokens.Add(control);
+                types.Add(3);
+                scores!.Add(0);
+            }
+        }
+
         int vocab = tokens.Count;
         int headSize = shape.Hidden / shape.Heads;
         var w = new GgufTestWriter()
