@@ -211,5 +211,21 @@ public sealed class RouterFleetTests(Backends backends)
         }
     }
 
+    [Fact]
+    public async Task RouterCommand_ServesThroughTheBackend_AndRejectsABadBackendInOneLine()
+    {
+        await using var router = await ServeProcess.StartAsync($"router --backend {backends.Urls[0]} --port 0 --api-key edge-key --backend-api-key {Backends.Key} --health-interval 1");
+        using var http = Backends.Client(router.Url, key: "edge-key");
+
+        var (response, text) = await Backends.CompleteAsync(http, Prompts[0]);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(string.IsNullOrEmpty(text));
+        Assert.Equal(backends.Name(0), Backends.BackendOf(response));
+        var (exitCode, _, stderr) = await InferaTool.RunAsync("router --backend ftp://example.com");
+        Assert.Equal(1, exitCode);
+        Assert.Equal("infera: error: --backend must be an http:// or https:// address; it was 'ftp://example.com'.", stderr.Trim());
+    }
+
     private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 }
