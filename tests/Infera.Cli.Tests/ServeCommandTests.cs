@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Infera.Tests;
 
@@ -134,24 +133,5 @@ public sealed partial class ServeCommandTests
         return (response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task<Uri> ReadServingUrlAsync(StreamReader stderr)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var seen = new StringBuilder();
-        while (await stderr.ReadLineAsync(timeout.Token) is { } line)
-        {
-            seen.AppendLine(line);
-            if (ServingLine().Match(line) is { Success: true } match)
-            {
-                // Keep draining stderr so that the server never blocks on a full pipe.
-                _ = stderr.ReadToEndAsync(CancellationToken.None);
-                return new Uri(match.Groups[1].Value);
-            }
-        }
-
-        throw new InvalidOperationException("infera serve exited before serving: " + seen);
-    }
-
-    [GeneratedRegex(@"^infera: serving 'tiny' .* at (http://127\.0\.0\.1:\d+)/v1")]
-    private static partial Regex ServingLine();
+    private static Task<Uri> ReadServingUrlAsync(StreamReader stderr) => ServeProcess.ReadServingUrlAsync(stderr);
 }

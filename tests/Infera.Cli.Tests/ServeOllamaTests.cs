@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 using Infera.Models.Tests;
 using OllamaSharp;
 using OllamaSharp.Models;
@@ -66,23 +65,5 @@ public sealed partial class ServeOllamaTests
         }
     }
 
-    private static async Task<Uri> ReadServingUrlAsync(StreamReader stderr)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var seen = new StringBuilder();
-        while (await stderr.ReadLineAsync(timeout.Token) is { } line)
-        {
-            seen.AppendLine(line);
-            if (ServingLine().Match(line) is { Success: true } match)
-            {
-                _ = stderr.ReadToEndAsync(CancellationToken.None);
-                return new Uri(match.Groups[1].Value);
-            }
-        }
-
-        throw new InvalidOperationException("infera serve did not start: " + seen);
-    }
-
-    [GeneratedRegex(@"^infera: serving .* at (http://127\.0\.0\.1:\d+)/v1 and ")]
-    private static partial Regex ServingLine();
+    private static Task<Uri> ReadServingUrlAsync(StreamReader stderr) => ServeProcess.ReadServingUrlAsync(stderr);
 }

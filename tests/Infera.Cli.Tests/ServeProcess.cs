@@ -49,32 +49,57 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         var process = Process.Start(info)!;
         _ = process.StandardOutput.ReadToEndAsync();
         var seen = new StringBuilder();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
+        if (await WaitForServingLineAsync(process.StandardError, seen, TimeSpan.FromSeconds(120)) is { } url)
         {
-            while (await process.StandardError.ReadLineAsync(timeout.Token) is { } line)
-            {
-                seen.AppendLine(line);
-                if (ServingLine().Match(line) is { Success: true } match)
-                {
-                    var started = new ServeProcess(process, new Uri(match.Groups[1].Value));
-                    started._stderr.Append(seen);
+            var started = new ServeProcess(process, url);
+            started._stderr.Append(seen);
 
-                    // Keep draining stderr so that the process never blocks on a full pipe.
-                    _ = started.DrainAsync();
-                    return started;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            seen.AppendLine("(no serving line within 120 s)");
+            // Keep draining stderr so that the process never blocks on a full pipe.
+            _ = started.DrainAsync();
+            return started;
         }
 
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         process.Dispose();
         throw new InvalidOperationException($"infera {arguments} did not start serving: {seen}");
+    }
+
+    /// <summary>Reads a started <c>infera serve</c>'s stderr up to the line saying where it serves, then keeps draining it.</summary>
+    /// <param name="stderr">The process's standard error.</param>
+    /// <returns>The base address it serves.</returns>
+    public static async Task<Uri> ReadServingUrlAsync(StreamReader stderr)
+    {
+        var seen = new StringBuilder();
+        if (await WaitForServingLineAsync(stderr, seen, TimeSpan.FromSeconds(120)) is { } url)
+        {
+            _ = stderr.ReadToEndAsync(CancellationToken.None);
+            return url;
+        }
+
+        throw new InvalidOperationException("infera serve did not start serving: " + seen);
+    }
+
+    private static async Task<Uri?> WaitForServingLineAsync(StreamReader stderr, StringBuilder seen, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            while (await stderr.ReadLineAsync(timeout.Token) is { } line)
+            {
+                seen.AppendLine(line);
+                if (ServingLine().Match(line) is { Success: true } match)
+                {
+                    return new Uri(match.Groups[1].Value);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            seen.AppendLine($"(no serving line within {within.TotalSeconds:0} s)");
+        }
+
+        return null;
     }
 
     /// <summary>Returns a TCP port that was free a moment ago, for a process that must keep its port across a restart.</summary>
