@@ -71,13 +71,15 @@ public sealed class RemoteChatClientTests(Backends backends)
         Assert.False(rarelyProbed.EndpointStates.Single(e => e.Name == backends.Name(1)).Healthy);
         Assert.Contains((backends.Name(1), "failed"), attempts);
 
-        // Restarted on its port, the endpoint is probed healthy and takes requests again.
+        // Restarted on its port, the endpoint is probed healthy and takes requests again (new prompts, so that some prefer it).
         await backends.StartAsync(1);
+        using var reference = Pool(backends.Urls[..1]);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         for (int i = 0; ; i++)
         {
-            var response = await pool.GetResponseAsync(Prompt(Names[i % Names.Length]), Greedy, deadline.Token);
-            Assert.Equal(expected[Names[i % Names.Length]], response.Text);
+            var prompt = Prompt($"{Names[i % Names.Length]} and friend {i}");
+            var response = await pool.GetResponseAsync(prompt, Greedy, deadline.Token);
+            Assert.Equal((await reference.GetResponseAsync(prompt, Greedy)).Text, response.Text);
             if ((string?)response.AdditionalProperties![RemoteChatClient.EndpointProperty] == backends.Name(1))
             {
                 break;
