@@ -10,6 +10,7 @@ public static class ModelBenchmarks
         ["sampling"] = Numerics.SamplingModelBenchmark.RunAsync,
         ["structured-output"] = StructuredOutput.StructuredOutputBenchmark.RunAsync,
         ["serving"] = Serving.ServingBenchmark.RunAsync,
+        ["router"] = Serving.RouterBenchmark.RunAsync,
         ["prefix-cache"] = Caching.PrefixCacheBenchmark.RunAsync,
     };
 

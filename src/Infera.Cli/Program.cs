@@ -10,6 +10,7 @@ var root = new RootCommand("infera: run language models locally with ONNX Runtim
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(RouterCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ProvidersCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());

@@ -97,7 +97,7 @@ public sealed class ModelLibraryCommandTests : IAsyncLifetime
         var (exit, _, stderr) = await RunAsync($"create teller -f \"{modelfile}\"");
         Assert.True(exit == 0, stderr);
 
-        await using var server = await InferaServeProcess.StartAsync("--model teller", Environment());
+        await using var server = await ServeProcess.StartAsync("serve --port 0 --model teller", Environment());
         using var http = new HttpClient { BaseAddress = server.Url };
         using var response = await http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"teller:latest","messages":[{"role":"user","content":"Hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
         var body = await response.Content.ReadAsStringAsync();

@@ -9,7 +9,7 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_GqaModel_AnswersCompletionsAndBenchServeMeasuresIt()
     {
-        await using var server = await InferaServeProcess.StartAsync($"--model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --api-key cli-key --model-id tiny");
+        await using var server = await ServeProcess.StartAsync($"serve --port 0 --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --api-key cli-key --model-id tiny");
         var url = server.Url;
         using var http = new HttpClient { BaseAddress = url };
 
@@ -84,7 +84,7 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_NoUi_BrowserGetsInferaIsRunning()
     {
-        await using var server = await InferaServeProcess.StartAsync($"--model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --model-id tiny --no-ui");
+        await using var server = await ServeProcess.StartAsync($"serve --port 0 --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --model-id tiny --no-ui");
         using var http = new HttpClient { BaseAddress = server.Url };
 
         var (mediaType, body) = await GetRootAsync(http);

@@ -16,7 +16,7 @@ public sealed class ServeOllamaTests
         var home = Path.Combine(Path.GetTempPath(), "infera-serve-ollama-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await using var server = await InferaServeProcess.StartAsync($"--model \"{TestModels.Get(TestModels.Stories260KOnnx)}\"", new Dictionary<string, string>
+            await using var server = await ServeProcess.StartAsync($"serve --port 0 --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\"", new Dictionary<string, string>
             {
                 ["INFERA_HOME"] = home,
                 ["HF_HOME"] = Path.Combine(home, "hf"),

@@ -57,7 +57,7 @@ public sealed class PackageTests(PackagesFixture packages)
     {
         var written = Directory.GetFiles(packages.Folder, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
 
-        Assert.Equal(11, PackagesFixture.PackableProjects().Length);
+        Assert.Equal(13, PackagesFixture.PackableProjects().Length);
         Assert.Equal(PackagesFixture.PackableProjects().Select(id => $"{id}.{packages.Version}.nupkg"), written);
         Assert.DoesNotContain(": warning ", packages.Output, StringComparison.OrdinalIgnoreCase);
     }

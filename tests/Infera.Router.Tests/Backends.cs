@@ -1,0 +1,135 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Infera.Tests;
+
+/// <summary>
+/// Three <c>infera serve</c> processes on the shared models, each on its own port (kept across a restart): two serve
+/// stories260K-gqa as <c>tiny</c>, the third stories260K-onnx as <c>other</c>. Every backend requires <see cref="Key"/>.
+/// </summary>
+public sealed class Backends : IAsyncLifetime
+{
+    public const string Key = "backend-key";
+    public const string Tiny = "tiny";
+    public const string Other = "other";
+
+    private readonly ServeProcess?[] _processes = new ServeProcess?[3];
+    private readonly int[] _ports = [ServeProcess.FreePort(), ServeProcess.FreePort(), ServeProcess.FreePort()];
+
+    /// <summary>Gets the backends' addresses: <c>tiny</c>, <c>tiny</c>, <c>other</c>.</summary>
+    public Uri[] Urls => [.. _ports.Select(p => new Uri($"http://127.0.0.1:{p}"))];
+
+    /// <summary>Gets the name the router gives backend <paramref name="index"/> (its address).</summary>
+    public string Name(int index) => Urls[index].GetLeftPart(UriPartial.Authority);
+
+    public async Task InitializeAsync() => await Task.WhenAll(Enumerable.Range(0, 3).Select(StartAsync));
+
+    /// <summary>Kills backend <paramref name="index"/> with SIGKILL.</summary>
+    public void Kill(int index) => _processes[index]!.Kill();
+
+    /// <summary>Starts backend <paramref name="index"/> (again) on its port.</summary>
+    public async Task StartAsync(int index)
+    {
+        if (_processes[index] is { } old)
+        {
+            await old.DisposeAsync();
+        }
+
+        var (model, id) = index < 2 ? (TestModels.Stories260KGqa, Tiny) : (TestModels.Stories260KOnnx, Other);
+        _processes[index] = await ServeProcess.StartAsync($"serve --model \"{TestModels.Get(model)}\" --model-id {id} --port {_ports[index]} --api-key {Key} --no-ui");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A client of one backend or of the router, with a key.</summary>
+    public static HttpClient Client(Uri url, string? key = Key)
+    {
+        var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(2) };
+        if (key is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return http;
+    }
+
+    /// <summary>Posts a non-streamed greedy completion and returns the response with its text (or null on failure).</summary>
+    public static async Task<(HttpResponseMessage Response, string? Text)> CompleteAsync(HttpClient http, string prompt, int maxTokens = 16, string model = Tiny)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["model"] = model, ["prompt"] = prompt, ["max_tokens"] = maxTokens, ["temperature"] = 0 });
+        var response = await http.PostAsync("/v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        if (!response.IsSuccessStatusCode)
+        {
+            return (response, null);
+        }
+
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response, json.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+    }
+
+    /// <summary>Posts a streamed greedy chat completion and returns the response, the concatenated delta text and the raw events.</summary>
+    public static async Task<(HttpResponseMessage Response, string Text, List<string> Events)> StreamChatAsync(HttpClient http, IEnumerable<(string Role, string Content)> messages, int maxTokens = 16, string model = Tiny)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["model"] = model,
+            ["messages"] = messages.Select(m => new Dictionary<string, string> { ["role"] = m.Role, ["content"] = m.Content }).ToArray(),
+            ["max_tokens"] = maxTokens,
+            ["temperature"] = 0,
+            ["stream"] = true,
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var events = new List<string>();
+        var text = new StringBuilder();
+        if (!response.IsSuccessStatusCode)
+        {
+            return (response, string.Empty, events);
+        }
+
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var data = line["data: ".Length..];
+            events.Add(data);
+            if (data == "[DONE]")
+            {
+                continue;
+            }
+
+            using var json = JsonDocument.Parse(data);
+            if (json.RootElement.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0
+                && choices[0].TryGetProperty("delta", out var delta) && delta.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+            {
+                text.Append(content.GetString());
+            }
+        }
+
+        return (response, text.ToString(), events);
+    }
+
+    /// <summary>The backend that answered: the <c>X-Infera-Backend</c> header.</summary>
+    public static string? BackendOf(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Infera-Backend", out var values) ? values.Single() : null;
+}
+
+[CollectionDefinition(Name)]
+public sealed class BackendsCollection : ICollectionFixture<Backends>
+{
+    public const string Name = "infera serve backends";
+}
