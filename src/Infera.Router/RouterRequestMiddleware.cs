@@ -171,7 +171,12 @@ internal sealed partial class RouterRequestMiddleware(
         await catalog.FirstReadAsync(http.RequestAborted).ConfigureAwait(false);
         for (int pass = 0; pass < 2; pass++)
         {
-            var serving = catalog.Backends.Where(b => b.Value.Known && BackendCatalog.Serves(b.Value, model)).Select(b => b.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            // Ollama's paths go only to backends that speak Ollama's API (they answer /api/tags).
+            bool ollamaPath = RouterResponses.IsOllama(http);
+            var serving = catalog.Backends
+                .Where(b => b.Value.Known && (!ollamaPath || b.Value.OllamaEntries is not null) && BackendCatalog.Serves(b.Value, model))
+                .Select(b => b.Key)
+                .ToHashSet(StringComparer.OrdinalIgnoreCase);
             if (serving.Count > 0)
             {
                 var healthy = available.Where(d => serving.Contains(d.DestinationId)).ToList();

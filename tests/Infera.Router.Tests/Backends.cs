@@ -25,6 +25,18 @@ public sealed class Backends : IAsyncLifetime
 
     public async Task InitializeAsync() => await Task.WhenAll(Enumerable.Range(0, 3).Select(StartAsync));
 
+    /// <summary>Starts again every backend whose process is gone (a test that killed one failed before restarting it).</summary>
+    public async Task EnsureRunningAsync()
+    {
+        for (int i = 0; i < _processes.Length; i++)
+        {
+            if (_processes[i] is not { HasExited: false })
+            {
+                await StartAsync(i);
+            }
+        }
+    }
+
     /// <summary>Kills backend <paramref name="index"/> with SIGKILL.</summary>
     public void Kill(int index) => _processes[index]!.Kill();
 
@@ -38,6 +50,10 @@ public sealed class Backends : IAsyncLifetime
 
         var (model, id) = index < 2 ? (TestModels.Stories260KGqa, Tiny) : (TestModels.Stories260KOnnx, Other);
         _processes[index] = await ServeProcess.StartAsync($"serve --model \"{TestModels.Get(model)}\" --model-id {id} --port {_ports[index]} --api-key {Key} --no-ui");
+
+        // One request first, so that the new process's first answers are not slowed by its start.
+        using var http = Client(Urls[index]);
+        Assert.NotNull((await CompleteAsync(http, "Once upon a time", model: id)).Text);
     }
 
     public async Task DisposeAsync()

@@ -7,10 +7,14 @@ namespace Infera.Tests;
 
 /// <summary><see cref="RemoteChatClient"/> over real <c>infera serve</c> processes (<see cref="Backends"/>).</summary>
 [Collection(BackendsCollection.Name)]
-public sealed class RemoteChatClientTests(Backends backends)
+public sealed class RemoteChatClientTests(Backends backends) : IAsyncLifetime
 {
     private static readonly string[] Names = ["Lily", "Tom", "Ben", "Sue", "Max", "Mia", "Sam", "Tim"];
     private static readonly ChatOptions Greedy = new() { Temperature = 0, MaxOutputTokens = 16 };
+
+    public Task InitializeAsync() => backends.EnsureRunningAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task KillOneEndpoint_Concurrency8_EveryRequestAnsweredWithTheSingleServerTextAndTheRestartedEndpointServesAgain()
@@ -30,9 +34,10 @@ public sealed class RemoteChatClientTests(Backends backends)
         using var rarelyProbed = Pool(backends.Urls[..2], probeInterval: TimeSpan.FromMinutes(5));
         await pool.ProbeAsync();
         await rarelyProbed.ProbeAsync();
+        Assert.All(pool.EndpointStates, e => Assert.True(e.Healthy && e.Models is [Backends.Tiny], $"{e}"));
 
         var results = new ConcurrentQueue<(string Name, string Text, string Endpoint, bool AfterKill)>();
-        int completed = 0;
+        int completed = 0, onKilled = 0, killing = 0;
         var killed = new TaskCompletionSource();
         async Task WorkerAsync(int worker)
         {
@@ -41,8 +46,15 @@ public sealed class RemoteChatClientTests(Backends backends)
                 var name = Names[(worker + round) % Names.Length];
                 bool afterKill = killed.Task.IsCompleted;
                 var response = await pool.GetResponseAsync(Prompt(name), Greedy);
-                results.Enqueue((name, response.Text, (string)response.AdditionalProperties![RemoteChatClient.EndpointProperty]!, afterKill));
-                if (Interlocked.Increment(ref completed) == 8)
+                var endpoint = (string)response.AdditionalProperties![RemoteChatClient.EndpointProperty]!;
+                results.Enqueue((name, response.Text, endpoint, afterKill));
+                if (endpoint == backends.Name(1))
+                {
+                    Interlocked.Increment(ref onKilled);
+                }
+
+                // Kill once both endpoints have answered and 8 requests are done, while the others are in flight.
+                if (Interlocked.Increment(ref completed) >= 8 && Volatile.Read(ref onKilled) > 0 && Interlocked.Exchange(ref killing, 1) == 0)
                 {
                     backends.Kill(1);
                     killed.SetResult();
@@ -52,6 +64,7 @@ public sealed class RemoteChatClientTests(Backends backends)
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(WorkerAsync));
 
+        Assert.True(killed.Task.IsCompleted, "the endpoint to kill answered no request");
         Assert.Equal(48, results.Count);
         Assert.All(results, r => Assert.Equal(expected[r.Name], r.Text));
         Assert.Contains(results, r => r.Endpoint == backends.Name(1));

@@ -8,9 +8,13 @@ namespace Infera.Tests;
 
 /// <summary>The router in front of real <c>infera serve</c> processes (<see cref="Backends"/>): failures, affinity, models, keys.</summary>
 [Collection(BackendsCollection.Name)]
-public sealed class RouterFleetTests(Backends backends)
+public sealed class RouterFleetTests(Backends backends) : IAsyncLifetime
 {
     private static readonly string[] Prompts = [.. new[] { "Lily", "Tom", "Ben", "Sue", "Max", "Mia", "Sam", "Tim" }.Select(n => $"Once upon a time, {n}")];
+
+    public Task InitializeAsync() => backends.EnsureRunningAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task KillOneBackend_Concurrency8_EveryRequestAnsweredWithTheSingleServerTextAndTheRestartedBackendServesAgain()
@@ -32,7 +36,7 @@ public sealed class RouterFleetTests(Backends backends)
         await slowProbes.WaitUntilEveryBackendIsKnownAsync();
 
         var results = new ConcurrentQueue<(string Prompt, HttpStatusCode Status, string? Text, string? Backend, bool AfterKill)>();
-        int completed = 0;
+        int completed = 0, onKilled = 0, killing = 0;
         var killed = new TaskCompletionSource();
         async Task WorkerAsync(int worker)
         {
@@ -41,8 +45,15 @@ public sealed class RouterFleetTests(Backends backends)
                 var prompt = Prompts[(worker + round) % Prompts.Length];
                 bool afterKill = killed.Task.IsCompleted;
                 var (response, text) = await Backends.CompleteAsync(http, prompt);
-                results.Enqueue((prompt, response.StatusCode, text, Backends.BackendOf(response), afterKill));
-                if (Interlocked.Increment(ref completed) == 8)
+                var backend = Backends.BackendOf(response);
+                results.Enqueue((prompt, response.StatusCode, text, backend, afterKill));
+                if (backend == backends.Name(1))
+                {
+                    Interlocked.Increment(ref onKilled);
+                }
+
+                // Kill once both backends have answered and 8 requests are done, while the others are in flight.
+                if (Interlocked.Increment(ref completed) >= 8 && Volatile.Read(ref onKilled) > 0 && Interlocked.Exchange(ref killing, 1) == 0)
                 {
                     backends.Kill(1);
                     killed.SetResult();
@@ -52,6 +63,7 @@ public sealed class RouterFleetTests(Backends backends)
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(WorkerAsync));
 
+        Assert.True(killed.Task.IsCompleted, "the backend to kill answered no request");
         Assert.Equal(48, results.Count);
         Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         Assert.All(results, r => Assert.Equal(expected[r.Prompt], r.Text));
