@@ -19,6 +19,16 @@ internal sealed class GenerationRun
 
     public double PrefillTokensPerSecond => TimeToFirstTokenMs > 0 ? PromptTokens / (TimeToFirstTokenMs / 1000.0) : 0;
 
+    /// <summary>
+    /// Gets the median time between two consecutive tokens after the first, in microseconds: the typical cost of one decode
+    /// step. Unlike the mean (<see cref="DecodeTokensPerSecond"/>) it leaves out the steps during which another process
+    /// held the core, so it says what the code costs per token on a busy machine too.
+    /// </summary>
+    public double MedianTokenGapMicroseconds { get; private set; }
+
+    /// <summary>Gets the decode rate of the median step (1 / <see cref="MedianTokenGapMicroseconds"/>), tokens/s.</summary>
+    public double SteadyDecodeTokensPerSecond => MedianTokenGapMicroseconds > 0 ? 1e6 / MedianTokenGapMicroseconds : 0;
+
     public List<(TokenUpdate Update, string Text)> LogProbabilityTokens { get; } = [];
 
     public static async Task<GenerationRun> ExecuteAsync(IModelRunner runner, string prompt, GenerationOptions options, IReadOnlyList<string> stops, Action<string>? onText, CancellationToken cancellationToken)
@@ -28,14 +38,20 @@ internal sealed class GenerationRun
         var text = new System.Text.StringBuilder();
         var clock = Stopwatch.StartNew();
         TimeSpan first = default, last = default;
+        var gaps = new List<double>(options.MaxNewTokens ?? 256);
         await foreach (var update in runner.GenerateAsync(new GenerationRequest(prompt, options), cancellationToken).ConfigureAwait(false))
         {
+            var now = clock.Elapsed;
             if (update.Index == 0)
             {
-                first = clock.Elapsed;
+                first = now;
+            }
+            else
+            {
+                gaps.Add((now - last).TotalMicroseconds);
             }
 
-            last = clock.Elapsed;
+            last = now;
             run.PromptTokens = update.PromptTokenCount;
             run.CompletionTokens = update.Index + 1;
             run.FinishReason = update.FinishReason ?? run.FinishReason;
@@ -69,6 +85,7 @@ internal sealed class GenerationRun
         run.TimeToFirstTokenMs = first.TotalMilliseconds;
         var decodeSeconds = (last - first).TotalSeconds;
         run.DecodeTokensPerSecond = run.CompletionTokens > 1 && decodeSeconds > 0 ? (run.CompletionTokens - 1) / decodeSeconds : 0;
+        run.MedianTokenGapMicroseconds = Statistics.Median(gaps);
         return run;
     }
 }

@@ -174,6 +174,8 @@ public sealed class OtherCommandTests
         Assert.True(json.RootElement.GetProperty("prefillTokensPerSecond").GetDouble() > 0);
         Assert.True(json.RootElement.GetProperty("decodeTokensPerSecond").GetDouble() > 0);
         Assert.Equal(16, json.RootElement.GetProperty("completionTokens").GetInt32());
+        Assert.True(json.RootElement.GetProperty("steadyDecodeTokensPerSecond").GetDouble() > 0);
+        Assert.Equal(1, json.RootElement.GetProperty("warmupRuns").GetInt32());
     }
 
     [Fact]
@@ -187,6 +189,11 @@ public sealed class OtherCommandTests
         Assert.Contains("IntraOpThreads", json.RootElement.GetProperty("threadsReason").GetString());
         Assert.Equal(16, json.RootElement.GetProperty("baselineCompletionTokens").GetInt32());
         Assert.True(json.RootElement.GetProperty("decodeRatio").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("steadyDecodeRatio").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("baselineSteadyDecodeTokensPerSecond").GetDouble() > 0);
+        Assert.Equal(2, json.RootElement.GetProperty("decodeRatioQuartiles").GetArrayLength());
+        Assert.True(json.RootElement.TryGetProperty("overheadMicrosecondsPerToken", out _));
+        Assert.Equal(10, json.RootElement.GetProperty("warmupRuns").GetInt32());
     }
 
     [Fact]

@@ -89,10 +89,10 @@ public static class GenerationBenchmark
         Console.WriteLine();
         Console.WriteLine("Ratios: of the medians, and (paired) the median over rounds of each round's ratio to the baseline of that round.");
         Console.WriteLine();
-        Console.WriteLine("Decode µs/token is wall time per token after the first; CPU µs/token is the process's processor time per token over the whole run; both with their difference to the baseline (Δ), the overhead a contestant adds per token.");
+        Console.WriteLine("Decode µs/token is wall time per token after the first; median step µs is the median gap between consecutive tokens (what a token costs when no other process takes the core; Δ is the median over rounds of the round's difference to the baseline: the time a contestant adds per token); CPU µs/token is the process's processor time per token over the whole run; each with its difference to the baseline (Δ).");
         Console.WriteLine();
-        Console.WriteLine("| contestant | tokens | decode tokens/s | ratio | paired ratio | decode µs/token | Δ | CPU µs/token | Δ | time to first token (ms) | ratio | paired ratio | bytes allocated / token |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| contestant | tokens | decode tokens/s | ratio | paired ratio | decode µs/token | Δ | median step µs | paired Δ | CPU µs/token | Δ | time to first token (ms) | ratio | paired ratio | bytes allocated / token |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, _) in contestants)
         {
             var list = samples[name];
@@ -103,8 +103,10 @@ public static class GenerationBenchmark
             var micros = 1e6 / decode;
             var pairedDecode = ModelBenchmarks.Median(list.Zip(baseline, (s, b) => s.DecodeTokensPerSecond / b.DecodeTokensPerSecond));
             var pairedTtft = ModelBenchmarks.Median(list.Zip(baseline, (s, b) => s.TimeToFirstTokenMs / b.TimeToFirstTokenMs));
+            var step = ModelBenchmarks.Median(list.Select(s => s.MedianStepMicroseconds));
+            var pairedStep = ModelBenchmarks.Median(list.Zip(baseline, (s, b) => s.MedianStepMicroseconds - b.MedianStepMicroseconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {list[0].Tokens} | {decode:F0} | {decode / baseDecode:F3} | {pairedDecode:F3} | {micros:F1} | {micros - baseMicros:+0.0;-0.0} | {cpu:F1} | {cpu - baseCpu:+0.0;-0.0} | {ttft:F3} | {ttft / baseTtft:F3} | {pairedTtft:F3} | {bytes:F0} |"));
+                $"| {name} | {list[0].Tokens} | {decode:F0} | {decode / baseDecode:F3} | {pairedDecode:F3} | {micros:F1} | {micros - baseMicros:+0.0;-0.0} | {step:F1} | {pairedStep:+0.0;-0.0} | {cpu:F1} | {cpu - baseCpu:+0.0;-0.0} | {ttft:F3} | {ttft / baseTtft:F3} | {pairedTtft:F3} | {bytes:F0} |"));
         }
 
         return 0;
@@ -125,10 +127,12 @@ public static class GenerationBenchmark
         TimeSpan first = default;
         var count = 0;
         var text = 0;
+        var steps = new Steps(tokens);
         while (!generator.IsDone())
         {
             generator.GenerateNextToken();
             text += stream.Decode(generator.GetNextTokens()[0]).Length;
+            steps.Token();
             if (count++ == 0)
             {
                 first = clock.Elapsed;
@@ -137,7 +141,7 @@ public static class GenerationBenchmark
 
         var last = clock.Elapsed;
         GC.KeepAlive(text);
-        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count, steps.Median());
     }
 
     private static async Task<Sample> Stream(IChatClient client, ChatOptions options)
@@ -148,8 +152,10 @@ public static class GenerationBenchmark
         TimeSpan first = default, last = default;
         var updates = 0;
         long? outputTokens = null;
+        var steps = new Steps(options.MaxOutputTokens ?? 256);
         await foreach (var update in client.GetStreamingResponseAsync(Prompt, options))
         {
+            steps.Token();
             if (updates++ == 0)
             {
                 first = clock.Elapsed;
@@ -161,7 +167,7 @@ public static class GenerationBenchmark
 
         // GenAI's chat client reports no usage; count its updates (one per token) instead.
         var count = (int)(outputTokens ?? updates);
-        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count, steps.Median());
     }
 
     private static async Task<Sample> Tokens(IModelRunner runner, int tokens)
@@ -171,8 +177,12 @@ public static class GenerationBenchmark
         var clock = Stopwatch.StartNew();
         TimeSpan first = default, last = default;
         var count = 0;
+        var steps = new Steps(tokens);
+        var characters = 0;
         await foreach (var update in runner.GenerateAsync(new GenerationRequest(Prompt, new GenerationOptions { Temperature = 0, MaxNewTokens = tokens })))
         {
+            steps.Token();
+            characters += update.Text.Length;
             if (count++ == 0)
             {
                 first = clock.Elapsed;
@@ -181,14 +191,32 @@ public static class GenerationBenchmark
             last = clock.Elapsed;
         }
 
-        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count);
+        GC.KeepAlive(characters);
+        return new Sample(count, first.TotalMilliseconds, (count - 1) / (last - first).TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)count, (ProcessorTime() - cpu).TotalMicroseconds / count, steps.Median());
     }
 
-    private readonly record struct Sample(int Tokens, double TimeToFirstTokenMs, double DecodeTokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken);
+    private readonly record struct Sample(int Tokens, double TimeToFirstTokenMs, double DecodeTokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken, double MedianStepMicroseconds);
 
-    private static TimeSpan ProcessorTime()
+    /// <summary>Per-token arrival times of one run: the median gap between consecutive tokens after the first.</summary>
+    private sealed class Steps(int capacity)
     {
-        using var process = Process.GetCurrentProcess();
-        return process.TotalProcessorTime;
+        private readonly List<double> _gaps = new(capacity);
+        private long _last;
+
+        public void Token()
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_last != 0)
+            {
+                _gaps.Add(Stopwatch.GetElapsedTime(_last, now).TotalMicroseconds);
+            }
+
+            _last = now;
+        }
+
+        public double Median() => ModelBenchmarks.Median(_gaps);
     }
+
+    // The process's processor time at microsecond resolution (Process.TotalProcessorTime has the 10 ms of a clock tick on Linux).
+    private static TimeSpan ProcessorTime() => Environment.CpuUsage.TotalTime;
 }

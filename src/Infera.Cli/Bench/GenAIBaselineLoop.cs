@@ -20,8 +20,8 @@ internal sealed class GenAIBaselineLoop : IDisposable
         _tokenizer.UpdateOptions(new Dictionary<string, string> { ["add_special_tokens"] = "true" });
     }
 
-    /// <summary>Generates up to <paramref name="maxNewTokens"/> tokens greedily; returns the time to the first token and decode tokens/s.</summary>
-    public (double TimeToFirstTokenMs, double DecodeTokensPerSecond, int Tokens) Run(string prompt, int maxNewTokens)
+    /// <summary>Generates up to <paramref name="maxNewTokens"/> tokens greedily and times it like <see cref="GenerationRun"/> does.</summary>
+    public BaselineRun Run(string prompt, int maxNewTokens)
     {
         var clock = Stopwatch.StartNew();
         using var sequences = _tokenizer.Encode(prompt);
@@ -31,22 +31,30 @@ internal sealed class GenAIBaselineLoop : IDisposable
         using var generator = new Generator(_model, generatorParams);
         using var stream = _tokenizer.CreateStream();
         generator.AppendTokens(sequences[0]);
-        TimeSpan first = default;
+        TimeSpan first = default, last = default;
+        var gaps = new List<double>(maxNewTokens);
         var count = 0;
         var characters = 0;
         while (!generator.IsDone())
         {
             generator.GenerateNextToken();
             characters += stream.Decode(generator.GetNextTokens()[0]).Length;
+            var now = clock.Elapsed;
             if (count++ == 0)
             {
-                first = clock.Elapsed;
+                first = now;
             }
+            else
+            {
+                gaps.Add((now - last).TotalMicroseconds);
+            }
+
+            last = now;
         }
 
-        var decodeSeconds = (clock.Elapsed - first).TotalSeconds;
+        var decodeSeconds = (last - first).TotalSeconds;
         GC.KeepAlive(characters);
-        return (first.TotalMilliseconds, count > 1 && decodeSeconds > 0 ? (count - 1) / decodeSeconds : 0, count);
+        return new BaselineRun(first.TotalMilliseconds, count > 1 && decodeSeconds > 0 ? (count - 1) / decodeSeconds : 0, Statistics.Median(gaps), count);
     }
 
     public void Dispose()
@@ -54,4 +62,10 @@ internal sealed class GenAIBaselineLoop : IDisposable
         _tokenizer.Dispose();
         _model.Dispose();
     }
+}
+
+/// <summary>One timed run of the plain loop: the same measures as <see cref="GenerationRun"/>.</summary>
+internal readonly record struct BaselineRun(double TimeToFirstTokenMs, double DecodeTokensPerSecond, double MedianTokenGapMicroseconds, int Tokens)
+{
+    public double SteadyDecodeTokensPerSecond => MedianTokenGapMicroseconds > 0 ? 1e6 / MedianTokenGapMicroseconds : 0;
 }

@@ -58,6 +58,10 @@ internal static class GenerationInstrumentation
         Meter.CreateObservableGauge("infera.prefix_cache.sequences", () => Observe(r => r.PrefixCache?.Count ?? 0), unit: "{sequence}", description: "Idle sequences kept by the prefix cache.");
     }
 
+    /// <summary>Gets a value indicating whether a listener records a generation's span or any of its measurements.</summary>
+    public static bool IsObserved =>
+        ActivitySource.HasListeners() || RequestDuration.Enabled || TimeToFirstToken.Enabled || TimePerOutputToken.Enabled || TokenUsage.Enabled;
+
     public static void Register(OnnxModelRunner runner) => Runners.TryAdd(runner, 0);
 
     public static void Unregister(OnnxModelRunner runner) => Runners.TryRemove(runner, out _);

@@ -124,7 +124,9 @@ public sealed class OllamaHttpTests(OllamaFixture fixture)
         var reply = JsonDocument.Parse(await truncated.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(HttpStatusCode.OK, truncated.StatusCode);
         Assert.Equal(8, reply.GetProperty("eval_count").GetInt32());
-        Assert.Equal(56, reply.GetProperty("prompt_eval_count").GetInt32());
+        // num_ctx 64 less num_predict 8 leaves 56 prompt tokens. prompt_eval_count counts those computed: the first few
+        // (BOS, the chat template's start) may continue a generator another request left in the prefix cache.
+        Assert.InRange(reply.GetProperty("prompt_eval_count").GetInt32(), 48, 56);
     }
 
     [Fact]

@@ -146,6 +146,50 @@ public sealed class PrefixCacheTests
         }
     }
 
+    [Theory]
+    [InlineData(TestModels.Stories260KOnnx)]
+    [InlineData(TestModels.Stories260KGqa)]
+    public async Task GenerateAsync_ShortPromptsWithoutUsefulPrefix_ContinueAKeptGeneratorWithTheSameTokens(string model)
+    {
+        // Creating a generator costs more than recomputing a short prompt: a request whose prompt shares only its first
+        // tokens with a kept sequence continues that sequence instead of creating one.
+        var path = TestModels.Get(model);
+        await using var reference = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { PrefixCacheBytes = 0, EnableBatching = false, IntraOpThreads = 1 });
+        await using var cached = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { IntraOpThreads = 1 });
+        var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = 24 };
+        string[] prompts = ["Once upon a time", "Once upon a time", "The cat sat", "Lily and Ben went to the park", "Once upon a time"];
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            var expected = await reference.CollectWithCacheAsync(new GenerationRequest(prompts[i], greedy));
+            var actual = await cached.CollectWithCacheAsync(new GenerationRequest(prompts[i], greedy));
+            Assert.Equal(expected.Tokens, actual.Tokens);
+            if (i == 0)
+            {
+                Assert.Equal(0, actual.CachedTokens);
+            }
+            else
+            {
+                Assert.InRange(actual.CachedTokens, 1, actual.PromptTokens - 1);
+            }
+        }
+
+        Assert.Equal(prompts.Length - 1, cached.PrefixCache!.Hits);
+        Assert.Equal(1, cached.PrefixCache.Count);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ModelAppendingOneTokenAtATime_DoesNotContinueWithoutUsefulPrefix()
+    {
+        await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.TinyRandomLlamaFp16), new OnnxModelRunnerOptions { IntraOpThreads = 1 });
+        Assert.True(runner.PrefixCache!.Layout.AppendOneAtATime);
+        var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = 4 };
+        await runner.CollectWithCacheAsync(new GenerationRequest([1, 20, 30, 40, 50], greedy));
+        var other = await runner.CollectWithCacheAsync(new GenerationRequest([1, 60, 70, 80, 90], greedy));
+
+        Assert.Equal(0, other.CachedTokens);
+        Assert.Equal(0, runner.PrefixCache.Hits);
+    }
+
     [Fact]
     public async Task GenerateAsync_ConstrainedOrNativeSampledRequest_NeverSharesState()
     {
@@ -181,7 +225,9 @@ public sealed class PrefixCacheTests
         for (var i = 0; i < 1000; i++)
         {
             var prefix = prefixes[random.Next(prefixes.Length)];
-            int[] prompt = [1, .. prefix, .. Enumerable.Range(0, random.Next(1, 20)).Select(_ => random.Next(3, 512))];
+            // No shared first token (BOS) across prefixes: a request with no useful match continues any kept sequence
+            // that shares its first token, and the budget is to be filled with distinct ones here.
+            int[] prompt = [.. prefix, .. Enumerable.Range(0, random.Next(1, 20)).Select(_ => random.Next(3, 512))];
             await runner.CollectWithCacheAsync(new GenerationRequest(prompt, options));
             Assert.InRange(cache.Bytes, 0, Budget);
         }
