@@ -76,6 +76,27 @@ internal sealed class LlamaCppEngine : IDisposable
         return tokens / watch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>Processes <paramref name="prompt"/> from an empty cache, then decodes <paramref name="tokens"/> more tokens greedily; returns the time to the first token and the decode tokens/s.</summary>
+    public (double TtftMs, double DecodeTokensPerSecond) Generate(int[] prompt, int tokens)
+    {
+        var watch = Stopwatch.StartNew();
+        _context.NativeHandle.MemoryClear(true);
+        Fill(prompt, 0);
+        Decode();
+        int next = ArgMax(_batch.TokenCount - 1);
+        double first = watch.Elapsed.TotalMilliseconds;
+        for (int i = 0; i < tokens; i++)
+        {
+            _batch.Clear();
+            _batch.Add(next, prompt.Length + i, LLamaSeqId.Zero, true);
+            Decode();
+            next = ArgMax(0);
+        }
+
+        double rest = watch.Elapsed.TotalMilliseconds - first;
+        return (first, tokens > 0 ? tokens / (rest / 1000) : 0);
+    }
+
     public void Dispose()
     {
         _context.Dispose();

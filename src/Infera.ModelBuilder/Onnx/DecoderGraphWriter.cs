@@ -10,6 +10,15 @@ namespace Infera.ModelBuilder;
 /// </summary>
 internal sealed partial class DecoderGraphWriter
 {
+    /// <summary>
+    /// The file name of the decoder graph whose prompts run <c>MatMulNBits</c> at the prompt accuracy level (an <c>If</c> per
+    /// projection), written beside <c>model.onnx</c> (one level throughout) when the levels differ by default. Infera's runner
+    /// loads it on CPUs without int8 dot-product instructions, where level 0 processes prompts faster (Infera.ModelFolder).
+    /// </summary>
+    public const string FloatPromptsGraphFile = "model.fp32-prompts.onnx";
+
+    private const string StepPrefix = "/model/step/";
+
     private const long LargeHeadThreshold = 1L << 22;
 
     // Projections at least this large (hidden × intermediate weights) make prompts faster at accuracy_level 0 by more
@@ -84,9 +93,9 @@ internal sealed partial class DecoderGraphWriter
     {
         if (_isPromptStep is null)
         {
-            string shape = _graph.Node("Shape", "/model/step/InputShape", ["input_ids"]);
-            string length = _graph.Node("Gather", "/model/step/SequenceLength", [shape, _graph.Int64Constant(true, 1)], null, string.Empty, Int("axis", 0));
-            _isPromptStep = _graph.Node("Greater", "/model/step/IsPrompt", [length, _graph.Int64Constant(true, 1)]);
+            string shape = _graph.Node("Shape", StepPrefix + "InputShape", ["input_ids"]);
+            string length = _graph.Node("Gather", StepPrefix + "SequenceLength", [shape, _graph.Int64Constant(true, 1)], null, string.Empty, Int("axis", 0));
+            _isPromptStep = _graph.Node("Greater", StepPrefix + "IsPrompt", [length, _graph.Int64Constant(true, 1)]);
         }
 
         return _isPromptStep;
@@ -106,7 +115,10 @@ internal sealed partial class DecoderGraphWriter
             _graph.AddInput($"past_key_values.{l}.value", _ioType, "batch_size", kvHeads, "past_sequence_length", _paddedHeadSize);
         }
 
-        _graph.AddOutput("logits", _ioType, "batch_size", "sequence_length", c.VocabularySize);
+        // A last-position head declares logits [batch, 1, vocabulary]: ONNX Runtime GenAI then binds a one-position
+        // output for prompts too (no [batch, prompt length, vocabulary] buffer, 311 MB for a 512-token prompt of a
+        // 151,936-token vocabulary) and reads it as each row's next-token logits.
+        _graph.AddOutput("logits", _ioType, "batch_size", LastPositionOnly ? 1 : "sequence_length", c.VocabularySize);
         for (int l = 0; l < c.LayerCount; l++)
         {
             _graph.AddOutput($"present.{l}.key", _ioType, "batch_size", kvHeads, "total_sequence_length", _paddedHeadSize);
@@ -175,7 +187,7 @@ internal sealed partial class DecoderGraphWriter
         bool lastOnly = LastPositionOnly;
         LanguageModelHead(final, seqlens64, lastOnly);
         _progress?.Report(1.0);
-        return new GraphInfo(_paddedHeadSize, SharedKeyValueBuffer: true, HasPositionIds: false, _ioType == DataType.Float16, lastOnly);
+        return new GraphInfo(_paddedHeadSize, SharedKeyValueBuffer: true, HasPositionIds: false, _ioType == DataType.Float16, lastOnly, _isPromptStep is not null && _options.PromptAccuracyLevel is null);
     }
 
     private void Step()
@@ -194,6 +206,22 @@ internal sealed partial class DecoderGraphWriter
 
     private string Embedding(bool allowQuantized = false)
     {
+        // A source that stores the table in codes MatMulNBits reads exactly keeps it so: the codes are gathered, and a
+        // tied head reads them too (one copy of the table, at its stored size).
+        if (allowQuantized && _keep && _ioType == DataType.Float && _source.ReadQuantized(WeightKind.Embedding, 0) is { Exact: true } codes
+            && _config.HiddenSize % codes.Layout.BlockSize == 0)
+        {
+            var kept = WriteCodes(codes, "model.embed_tokens.weight");
+            string keptOutput = GatherQuantized(kept);
+            if (_config.TiedEmbeddings)
+            {
+                _tiedHead = kept;
+            }
+
+            Step();
+            return keptOutput;
+        }
+
         _embedding = _source.Read(WeightKind.Embedding, 0);
         CheckLength(_embedding, WeightKind.Embedding);
         string output;
@@ -206,18 +234,7 @@ internal sealed partial class DecoderGraphWriter
             // rows are reshaped to the hidden size.
             var c = _config;
             var quantized = Quantize(_embedding, c.VocabularySize, c.HiddenSize, "model.embed_tokens.weight");
-            string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, quantized.Layout.BlocksPerRow, 1], quantized.Scales);
-            string rows = _graph.Node(
-                "GatherBlockQuantized",
-                "/model/embed_tokens/GatherBlockQuantized",
-                [quantized.Data, "input_ids", scaleName],
-                null,
-                "com.microsoft",
-                Int("bits", quantized.Layout.Bits),
-                Int("block_size", _options.BlockSize),
-                Int("gather_axis", 0),
-                Int("quantize_axis", 2));
-            output = _graph.Node("Reshape", "/model/embed_tokens/Reshape", [rows, _graph.Int64Constant(false, 0, 0, c.HiddenSize)]);
+            output = GatherQuantized(quantized);
             if (_config.TiedEmbeddings)
             {
                 _tiedHead = quantized;
@@ -237,6 +254,24 @@ internal sealed partial class DecoderGraphWriter
 
         Step();
         return output;
+    }
+
+    /// <summary>The rows of a quantized [vocabulary, blocks, blob] table for <c>input_ids</c>, reshaped to [batch, sequence, hidden].</summary>
+    private string GatherQuantized(QuantizedWeight table)
+    {
+        var c = _config;
+        string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, table.Layout.BlocksPerRow, 1], table.Scales);
+        string rows = _graph.Node(
+            "GatherBlockQuantized",
+            "/model/embed_tokens/GatherBlockQuantized",
+            [table.Data, "input_ids", scaleName],
+            null,
+            "com.microsoft",
+            Int("bits", table.Layout.Bits),
+            Int("block_size", table.Layout.BlockSize),
+            Int("gather_axis", 0),
+            Int("quantize_axis", 2));
+        return _graph.Node("Reshape", "/model/embed_tokens/Reshape", [rows, _graph.Int64Constant(false, 0, 0, c.HiddenSize)]);
     }
 
     /// <summary>Whether the embedding table is stored quantized: the option, or by default large tables of int4/int8 models.</summary>
@@ -374,8 +409,8 @@ internal sealed partial class DecoderGraphWriter
     private void LanguageModelHead(string hidden, string seqlens64, bool lastOnly)
     {
         var c = _config;
-        var headCodes = _keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
-        float[]? head = headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
+        var headCodes = _keep && _tiedHead is null ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
+        float[]? head = headCodes is not null || _tiedHead is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
         if (head is not null)
         {
             CheckLength(head, WeightKind.LanguageModelHead);
@@ -389,10 +424,8 @@ internal sealed partial class DecoderGraphWriter
             return;
         }
 
-        // Only each row's last real position goes through the head: index = seqlens_k - past_length, clamped to the chunk.
-        // ONNX Runtime GenAI binds a [batch, sequence, vocabulary] output and reads each row's last position; the row's
-        // logits are broadcast over the sequence (one write of the output, no zero fill and copy), so every position
-        // of a row holds that row's last-position logits.
+        // Only each row's last real position goes through the head: index = seqlens_k - past_length, clamped to the chunk
+        // (rows of a batch may be padded on the right). The output is [batch, 1, vocabulary] for prompts and single steps alike.
         string one = _graph.Int64Constant(false, 1);
         string zero = _graph.Int64Constant(false, 0);
         string inputShape = _graph.Node("Shape", "/lm_head/select/InputShape", ["input_ids"]);
@@ -408,17 +441,7 @@ internal sealed partial class DecoderGraphWriter
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
         string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, quantized: _tiedHead, codes: headCodes);
         Step();
-
-        // The broadcast is a Mul by ones of shape [batch, sequence, 1] rather than an Expand: ONNX Runtime runs large
-        // element-wise operators on all intra-op threads, and writing the fresh output buffer is mostly page faults.
-        string rowLogits = _graph.Node("Unsqueeze", "/lm_head/broadcast/Unsqueeze", [lastLogits, one]);
-        string batch = _graph.Node("Gather", "/lm_head/broadcast/BatchSize", [inputShape, zero], null, string.Empty, Int("axis", 0));
-        string shape = _graph.Node("Concat", "/lm_head/broadcast/Shape", [batch, sequence, one], null, string.Empty, Int("axis", 0));
-        var oneValue = new TensorProto { DataType = (int)_ioType };
-        oneValue.Dims.Add(1);
-        oneValue.RawData = Google.Protobuf.ByteString.CopyFrom(_ioType == DataType.Float16 ? BitConverter.GetBytes(BitConverter.HalfToUInt16Bits((Half)1f)) : BitConverter.GetBytes(1f));
-        string ones = _graph.Node("ConstantOfShape", "/lm_head/broadcast/Ones", [shape], null, string.Empty, Tensor("value", oneValue));
-        _graph.Node("Mul", "/lm_head/broadcast/Mul", [rowLogits, ones], ["logits"]);
+        _graph.Node("Unsqueeze", "/lm_head/Unsqueeze", [lastLogits, one], ["logits"]);
     }
 
     /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
@@ -451,7 +474,7 @@ internal sealed partial class DecoderGraphWriter
     private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedWeight? quantized = null, QuantizedMatrix? codes = null)
     {
         string[] outputs = [output ?? name + "/output_0"];
-        var precision = codes is not null ? ModelPrecision.Int4 : _options.Precision;
+        var precision = codes is not null || quantized is not null ? ModelPrecision.Int4 : _options.Precision;
         switch (precision)
         {
             case ModelPrecision.Int4:
@@ -502,6 +525,37 @@ internal sealed partial class DecoderGraphWriter
                     return _graph.Node("MatMul", name, [input, w], outputs);
                 }
         }
+    }
+
+    /// <summary>
+    /// The same graph with each prompt/step <c>If</c> replaced by its single-token branch: one <c>MatMulNBits</c> per
+    /// projection at the decode accuracy level, for prompts too (ONNX Runtime prepacks each weight once instead of once per level).
+    /// </summary>
+    public static ModelProto WithoutPromptBranches(ModelProto model)
+    {
+        var result = model.Clone();
+        var nodes = result.Graph.Node;
+        for (int i = nodes.Count - 1; i >= 0; i--)
+        {
+            var node = nodes[i];
+            if (node.Name.StartsWith(StepPrefix, StringComparison.Ordinal))
+            {
+                nodes.RemoveAt(i);
+                continue;
+            }
+
+            if (node.OpType != "If" || !node.Name.EndsWith("/If", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var step = node.Attribute.Single(a => a.Name == "else_branch").G.Node.Single().Clone();
+            step.Name = node.Name[..^"/If".Length];
+            step.Output[0] = node.Output[0];
+            nodes[i] = step;
+        }
+
+        return result;
     }
 
     /// <summary>Writes a float tensor at the graph's float precision (float16 models store float16).</summary>

@@ -175,6 +175,12 @@ public sealed class OnnxModelRunner : IModelRunner
                     config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + count.ToString(CultureInfo.InvariantCulture) + "}}}}");
                 }
 
+                // The graph for this CPU's int4 kernels, when the folder has one per kind of CPU (ModelFolder.MachineDecoderFile).
+                if (folder.MachineDecoderFile(CpuInstructionSets.HasInt8DotProduct) is { } decoderFile)
+                {
+                    config.Overlay("{\"model\":{\"decoder\":{\"filename\":\"" + decoderFile + "\"}}}");
+                }
+
                 model = new Model(config);
             }
 

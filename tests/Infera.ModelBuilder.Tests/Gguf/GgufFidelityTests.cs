@@ -87,6 +87,12 @@ public sealed class GgufFidelityTests(GgufStoriesFixture fixture, ITestOutputHel
         Assert.Contains("\"llama\"", onnx, StringComparison.Ordinal);
         var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(fixture.Folders["q4_0"], "model.onnx")));
         Assert.Contains(graph.Graph.Node, n => n.OpType == "MatMulNBits" && n.Attribute.Any(a => a.Name == "bits" && a.I == 4));
+
+        // The tied table stays in its codes: gathered for the embedding, read by the head, one copy, no float table.
+        var gather = Assert.Single(graph.Graph.Node, n => n.OpType == "GatherBlockQuantized");
+        var head = Assert.Single(graph.Graph.Node, n => n.Name.StartsWith("/lm_head/MatMulNBits", StringComparison.Ordinal));
+        Assert.Equal(gather.Input[0], head.Input[1]);
+        Assert.DoesNotContain(graph.Graph.Node, n => n.OpType == "Gather" && n.Name.StartsWith("/model/embed_tokens", StringComparison.Ordinal));
     }
 
     internal static double Perplexity(float[][] logits, IReadOnlyList<int> tokens)
