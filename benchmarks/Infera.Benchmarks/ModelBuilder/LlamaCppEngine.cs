@@ -30,6 +30,9 @@ internal sealed class LlamaCppEngine : IDisposable
     /// <summary>Gets the bytes of the model's tensors (a tied embedding table is also the output matrix, read per token).</summary>
     public ulong SizeInBytes => _weights.SizeInBytes;
 
+    /// <summary>Gets the vocabulary size.</summary>
+    public int Vocabulary => _weights.Vocab.Count;
+
     /// <summary>Quantizes an F32 GGUF (llama.cpp's default mix for the type, or every matrix at it when <paramref name="pure"/>).</summary>
     public static void Quantize(string source, string destination, LLamaFtype type, bool pure, int threads)
     {

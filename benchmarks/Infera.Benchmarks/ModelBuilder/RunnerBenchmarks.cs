@@ -72,7 +72,7 @@ internal static class RunnerBenchmarks
             {
                 var result = await RunChildAsync([.. childArgs, threads.ToString(CultureInfo.InvariantCulture), context.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
                 results[name].Add(result);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r + 1}: {name,-32} peak RSS {result.PeakShortMiB,6:F0} MiB (after 512: {result.PeakAllMiB,5:F0}), load {result.LoadMs,6:F0} ms, TTFT cold {result.ColdTtftMs,6:F1} ms, warm {result.WarmTtftMs,6:F1} ms, prompt {result.PromptTokensPerSecond,6:F1} tok/s, decode {result.DecodeTokensPerSecond,5:F1} tok/s"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r + 1}: {name,-32} peak RSS {result.PeakShortMiB,6:F0} MiB (after 512: {result.PeakAllMiB,5:F0}; after load: peak {result.LoadPeakMiB,5:F0}, resident {result.LoadResidentMiB,5:F0}), load {result.LoadMs,6:F0} ms, TTFT cold {result.ColdTtftMs,6:F1} ms, warm {result.WarmTtftMs,6:F1} ms, prompt {result.PromptTokensPerSecond,6:F1} tok/s, decode {result.DecodeTokensPerSecond,5:F1} tok/s"));
             }
         }
 
@@ -103,15 +103,21 @@ internal static class RunnerBenchmarks
         string path = args[1];
         int threads = int.Parse(args[2], CultureInfo.InvariantCulture);
         int context = int.Parse(args[3], CultureInfo.InvariantCulture);
-        var random = new Random(7);
-        int vocabulary = 151_936;
-        int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(3, vocabulary)).ToArray();
-
         IChildEngine child = engine == "infera" ? await InferaChild.LoadAsync(path, threads, context).ConfigureAwait(false) : LlamaCppChild.Load(path, threads, context);
+        var random = new Random(7);
+        int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(3, child.Vocabulary)).ToArray();
+        if (Environment.GetEnvironmentVariable("BENCH_TRIM") == "1")
+        {
+            Console.Error.WriteLine($"before trim {ResidentMiB("VmRSS:")}");
+            MallocTrim(0);
+        }
+
+        double loadPeak = ResidentMiB("VmHWM:"), loadResident = ResidentMiB("VmRSS:");
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after load: peak {loadPeak:F0} MiB, resident {loadResident:F0} MiB"));
         try
         {
             var (coldTtft, _) = child.Generate(Tokens(26), 32);
-            double peakShort = PeakResidentMiB();
+            double peakShort = ResidentMiB("VmHWM:");
             var warm = new List<double>();
             for (int i = 0; i < 5; i++)
             {
@@ -130,7 +136,7 @@ internal static class RunnerBenchmarks
                 prompt.Add(512 / (child.Generate(Tokens(512), 1).TtftMs / 1000));
             }
 
-            var result = new ChildResult(child.LoadMs, coldTtft, ModelBenchmarks.Median(warm), ModelBenchmarks.Median(prompt), ModelBenchmarks.Median(decode), peakShort, PeakResidentMiB());
+            var result = new ChildResult(child.LoadMs, coldTtft, ModelBenchmarks.Median(warm), ModelBenchmarks.Median(prompt), ModelBenchmarks.Median(decode), peakShort, ResidentMiB("VmHWM:"), loadPeak, loadResident);
             Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result));
             return 0;
         }
@@ -172,16 +178,16 @@ internal static class RunnerBenchmarks
         return JsonSerializer.Deserialize<ChildResult>(line[ResultPrefix.Length..])!;
     }
 
-    /// <summary>The process's peak resident set (<c>VmHWM</c>), MiB; the peak working set where /proc is missing.</summary>
-    private static double PeakResidentMiB()
+    /// <summary>A /proc/self/status memory line (<c>VmHWM:</c> the peak resident set, <c>VmRSS:</c> the current one), MiB; the peak working set where /proc is missing.</summary>
+    private static double ResidentMiB(string key)
     {
         if (File.Exists("/proc/self/status"))
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                if (line.StartsWith(key, StringComparison.Ordinal))
                 {
-                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+                    return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
                 }
             }
         }
@@ -189,11 +195,16 @@ internal static class RunnerBenchmarks
         return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
     }
 
-    internal sealed record ChildResult(double LoadMs, double ColdTtftMs, double WarmTtftMs, double PromptTokensPerSecond, double DecodeTokensPerSecond, double PeakShortMiB, double PeakAllMiB);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
+    internal sealed record ChildResult(double LoadMs, double ColdTtftMs, double WarmTtftMs, double PromptTokensPerSecond, double DecodeTokensPerSecond, double PeakShortMiB, double PeakAllMiB, double LoadPeakMiB, double LoadResidentMiB);
 
     private interface IChildEngine : IDisposable
     {
         double LoadMs { get; }
+
+        int Vocabulary { get; }
 
         /// <summary>Serves one request; returns the time to the first token and the tokens/s of the tokens after it.</summary>
         (double TtftMs, double DecodeTokensPerSecond) Generate(int[] prompt, int newTokens);
@@ -210,6 +221,8 @@ internal static class RunnerBenchmarks
         }
 
         public double LoadMs { get; }
+
+        public int Vocabulary => _runner.Metadata.VocabularySize;
 
         public static async Task<InferaChild> LoadAsync(string folderAndOptions, int threads, int context)
         {
@@ -260,6 +273,8 @@ internal static class RunnerBenchmarks
         }
 
         public double LoadMs { get; }
+
+        public int Vocabulary => _engine.Vocabulary;
 
         public static LlamaCppChild Load(string gguf, int threads, int context)
         {

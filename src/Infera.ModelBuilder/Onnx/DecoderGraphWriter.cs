@@ -81,8 +81,8 @@ internal sealed partial class DecoderGraphWriter
 
     private string? _isPromptStep;
 
-    // The quantized embedding table, when a tied head reads the same codes.
-    private QuantizedWeight? _tiedHead;
+    // The quantized embedding table's codes, which a tied head writes again as its own initializer.
+    private QuantizedMatrix? _tiedHeadCodes;
 
     /// <summary>The accuracy level of steps of more than one token: the option, or 0 for large int4 models decoded at level 4.</summary>
     private int PromptAccuracyLevel(int accuracy, int bits) => _options.PromptAccuracyLevel
@@ -207,15 +207,14 @@ internal sealed partial class DecoderGraphWriter
     private string Embedding(bool allowQuantized = false)
     {
         // A source that stores the table in codes MatMulNBits reads exactly keeps it so: the codes are gathered, and a
-        // tied head reads them too (one copy of the table, at its stored size).
+        // tied head gets the same codes.
         if (allowQuantized && _keep && _ioType == DataType.Float && _source.ReadQuantized(WeightKind.Embedding, 0) is { Exact: true } codes
             && _config.HiddenSize % codes.Layout.BlockSize == 0)
         {
-            var kept = WriteCodes(codes, "model.embed_tokens.weight");
-            string keptOutput = GatherQuantized(kept);
+            string keptOutput = GatherQuantized(WriteCodes(codes, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
-                _tiedHead = kept;
+                _tiedHeadCodes = codes;
             }
 
             Step();
@@ -230,14 +229,18 @@ internal sealed partial class DecoderGraphWriter
             // Quantized like a MatMulNBits weight (symmetric blocks along the hidden size, default zero point), which
             // is GatherBlockQuantized's layout for uint8 data: [vocabulary, hidden × bits / 8] with [vocabulary, blocks] scales.
             // The codes are written in MatMulNBits' [vocabulary, blocks, blob] shape (one block per blob along the last
-            // axis), so that a tied head's MatMulNBits reads the same initializer; the gathered [.., blocks, block]
-            // rows are reshaped to the hidden size.
+            // axis); the gathered [.., blocks, block] rows are reshaped to the hidden size. A tied head writes the same
+            // codes again as its own initializer: ONNX Runtime prepacks the head's copy (reading it all, then releasing
+            // it) and maps the table's from the file, where only the rows that prompts gather become resident.
             var c = _config;
-            var quantized = Quantize(_embedding, c.VocabularySize, c.HiddenSize, "model.embed_tokens.weight");
-            output = GatherQuantized(quantized);
+            int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
+            var (packed, scales, layout) = WeightQuantizer.Quantize(_embedding, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
+            var table = new QuantizedMatrix(packed, scales, layout, Exact: true);
+            output = GatherQuantized(WriteCodes(table, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
-                _tiedHead = quantized;
+                _tiedHeadCodes = table;
+                _embedding = null;
             }
         }
         else
@@ -409,8 +412,9 @@ internal sealed partial class DecoderGraphWriter
     private void LanguageModelHead(string hidden, string seqlens64, bool lastOnly)
     {
         var c = _config;
-        var headCodes = _keep && _tiedHead is null ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
-        float[]? head = headCodes is not null || _tiedHead is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
+        var headCodes = _tiedHeadCodes ?? (_keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null);
+        _tiedHeadCodes = null;
+        float[]? head = headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
         if (head is not null)
         {
             CheckLength(head, WeightKind.LanguageModelHead);
@@ -419,7 +423,7 @@ internal sealed partial class DecoderGraphWriter
         _embedding = null;
         if (!lastOnly)
         {
-            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", quantized: _tiedHead, codes: headCodes);
+            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", codes: headCodes);
             Step();
             return;
         }
@@ -439,7 +443,7 @@ internal sealed partial class DecoderGraphWriter
         string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
         string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
-        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, quantized: _tiedHead, codes: headCodes);
+        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, codes: headCodes);
         Step();
         _graph.Node("Unsqueeze", "/lm_head/Unsqueeze", [lastLogits, one], ["logits"]);
     }
@@ -469,18 +473,17 @@ internal sealed partial class DecoderGraphWriter
     /// <param name="inFeatures">The input size.</param>
     /// <param name="output">The output name, or <see langword="null"/> for the default.</param>
     /// <param name="onePositionPerRow">Whether the input has one position per sequence even in prompts (the last-position head): no prompt branch then.</param>
-    /// <param name="quantized">The weights' codes already written (a tied head shares the embedding table's), or <see langword="null"/>.</param>
     /// <param name="codes">The weights as the source stores them in <c>MatMulNBits</c> form (then <paramref name="weights"/> is unused), or <see langword="null"/>.</param>
-    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedWeight? quantized = null, QuantizedMatrix? codes = null)
+    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedMatrix? codes = null)
     {
         string[] outputs = [output ?? name + "/output_0"];
-        var precision = codes is not null || quantized is not null ? ModelPrecision.Int4 : _options.Precision;
+        var precision = codes is not null ? ModelPrecision.Int4 : _options.Precision;
         switch (precision)
         {
             case ModelPrecision.Int4:
             case ModelPrecision.Int8:
                 {
-                    var weight = quantized ?? (codes is not null ? WriteCodes(codes, name) : Quantize(weights!, outFeatures, inFeatures, name));
+                    var weight = codes is not null ? WriteCodes(codes, name) : Quantize(weights!, outFeatures, inFeatures, name);
                     int bits = weight.Layout.Bits;
                     int blockSize = weight.Layout.BlockSize;
                     string q = weight.Data;

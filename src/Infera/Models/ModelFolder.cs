@@ -219,6 +219,19 @@ internal sealed class ModelFolder
     /// <summary>The graph with float prompts beside <c>model.onnx</c> (the name Infera.ModelBuilder writes).</summary>
     public const string FloatPromptsGraphFile = "model.fp32-prompts.onnx";
 
+    /// <summary>
+    /// Whether the decoder's logits output is declared [batch, 1, vocabulary]: the graph computes only each row's last
+    /// position, and ONNX Runtime GenAI's generator binds one position for prompts too. GenAI's Engine binds every position
+    /// of a prompt, which such a graph cannot fill.
+    /// </summary>
+    public bool HasLastPositionLogitsOnly()
+    {
+        var name = Config.GetProperty("model").TryGetProperty("decoder", out var decoder) && decoder.TryGetProperty("outputs", out var outputs)
+            && outputs.TryGetProperty("logits", out var logits) && logits.ValueKind == JsonValueKind.String ? logits.GetString()! : "logits";
+        var dims = GraphOutputShape.Read(System.IO.Path.Combine(Path, DecoderFile), name);
+        return dims is { Length: 3 } && dims[1] == 1;
+    }
+
     /// <summary>Finds which attention operator the decoder graph uses by scanning the graph file for operator names.</summary>
     public string? DetectAttentionOperator()
     {

@@ -152,6 +152,7 @@ public sealed class OnnxModelRunner : IModelRunner
         var folder = ModelFolder.Open(modelPath);
         var chatTemplate = options.ChatTemplate ?? folder.ReadChatTemplate();
         var attention = folder.DetectAttentionOperator();
+        var lastPositionLogits = folder.HasLastPositionLogitsOnly();
         cancellationToken.ThrowIfCancellationRequested();
 
         progress?.Report(new ModelLoadProgress("Checking the execution provider", 0.1));
@@ -161,7 +162,7 @@ public sealed class OnnxModelRunner : IModelRunner
             folder.ReadIntraOpThreads(),
             folder.WeightBytes(),
             Environment.ProcessorCount,
-            IntraOpThreadPolicy.WillBatch(options, attention));
+            IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits);
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
@@ -212,7 +213,7 @@ public sealed class OnnxModelRunner : IModelRunner
                 threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
                 threads.Reason);
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
-            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent);
+            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits);
             var prefixCache = PrefixCacheFactory.Create(folder, contextLength, options.PrefixCacheBytes);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
             return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache);
@@ -229,7 +230,7 @@ public sealed class OnnxModelRunner : IModelRunner
         }
     }
 
-    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent)
+    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, bool lastPositionLogits)
     {
         var logger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
         string reason;
@@ -240,6 +241,11 @@ public sealed class OnnxModelRunner : IModelRunner
         else if (options.SamplingMode == SamplingMode.Infera)
         {
             reason = "SamplingMode.Infera samples every token in .NET, which the Engine cannot do.";
+        }
+        else if (lastPositionLogits)
+        {
+            // GenAI's static Engine binds logits for every prompt position; a generator binds the one such a graph computes.
+            reason = "the model computes logits for the last position only ([batch, 1, vocabulary]), which GenAI's Engine cannot bind for prompts.";
         }
         else if (metadata.AttentionOperator != "GroupQueryAttention")
         {
