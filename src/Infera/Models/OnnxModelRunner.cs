@@ -186,6 +186,9 @@ public sealed class OnnxModelRunner : IModelRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new ModelLoadProgress("Warming up the model", 0.85));
+            WarmUp(model, folder.VocabularySize, folder.ContextLength);
+            cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new ModelLoadProgress("Loading the tokenizer", 0.9));
             var eos = folder.ReadTokenIds("eos_token_id");
             var bos = folder.ReadTokenId("bos_token_id");
@@ -227,6 +230,33 @@ public sealed class OnnxModelRunner : IModelRunner
         {
             model?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs an 8-token prompt and one step, so that ONNX Runtime's first-run work (kernel set-up, the first allocations of
+    /// its arena) happens while the model loads rather than in the first request (measured in docs/benchmarks/model-builder.md).
+    /// A model that cannot run fails in the request that uses it, with that request's error, as without the warm-up.
+    /// </summary>
+    private static void WarmUp(Model model, int vocabularySize, int contextLength)
+    {
+        const int PromptLength = 8;
+        if (contextLength <= PromptLength + 1 || vocabularySize < 2)
+        {
+            return;
+        }
+
+        try
+        {
+            using var parameters = new GeneratorParams(model);
+            parameters.SetSearchOption("max_length", PromptLength + 1);
+            parameters.SetSearchOption("do_sample", false);
+            using var generator = new Generator(model, parameters);
+            generator.AppendTokens(Enumerable.Range(1, PromptLength).Select(i => i % vocabularySize).ToArray());
+            generator.GenerateNextToken();
+        }
+        catch (OnnxRuntimeGenAIException)
+        {
         }
     }
 
