@@ -17,7 +17,9 @@ public sealed class ConversionOptions
 
     /// <summary>
     /// Gets or sets the <c>accuracy_level</c> of <c>MatMulNBits</c>: 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8 activations).
-    /// <see langword="null"/> means 4 for <see cref="ModelPrecision.Int4"/> (the fastest decode on x64 CPUs) and 0 otherwise.
+    /// <see langword="null"/> means 4 for <see cref="ModelPrecision.Int4"/> (the fastest decode on x64 CPUs) and for large
+    /// matrices (at least 4 Mi weights) whose codes <see cref="ModelPrecision.Keep"/> keeps from a GGUF file (8-bit ones at
+    /// level 0 are dequantized on every step), 0 otherwise.
     /// </summary>
     public int? AccuracyLevel { get; set; }
 

@@ -15,7 +15,9 @@ namespace Infera.Benchmarks.ModelBuilder;
 /// to first token), and reads its peak resident set (<c>VmHWM</c>) there; (2) serves five distinct 32-token prompts for one
 /// token each (warm time to first token, median); (3) decodes 64 tokens after a 16-token prompt, twice (tokens/s after the
 /// first token, median); (4) serves three distinct 512-token prompts for one token each (prompt tokens/s, median); and
-/// reads the peak resident set again. Random token ids, greedy, the same ids for both engines.
+/// reads the peak resident set again. Random token ids, greedy, the same ids for both engines. An Infera folder may carry
+/// runner options after colons, to see what they cost: <c>FOLDER:no-prefix-cache</c> (<c>PrefixCacheBytes</c> 0),
+/// <c>FOLDER:no-batching</c> (<c>EnableBatching</c> off).
 /// Run: <c>dotnet run -c Release --project benchmarks/Infera.Benchmarks -- model-builder runner --infera FOLDER[,FOLDER2]
 /// --gguf FILE [--rounds 3] [--threads 2] [--context 4096]</c>.
 /// </remarks>
@@ -106,12 +108,6 @@ internal static class RunnerBenchmarks
         IChildEngine child = engine == "infera" ? await InferaChild.LoadAsync(path, threads, context).ConfigureAwait(false) : LlamaCppChild.Load(path, threads, context);
         var random = new Random(7);
         int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(3, child.Vocabulary)).ToArray();
-        if (Environment.GetEnvironmentVariable("BENCH_TRIM") == "1")
-        {
-            Console.Error.WriteLine($"before trim {ResidentMiB("VmRSS:")}");
-            MallocTrim(0);
-        }
-
         double loadPeak = ResidentMiB("VmHWM:"), loadResident = ResidentMiB("VmRSS:");
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after load: peak {loadPeak:F0} MiB, resident {loadResident:F0} MiB"));
         try
@@ -194,9 +190,6 @@ internal static class RunnerBenchmarks
 
         return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int MallocTrim(nuint pad);
 
     internal sealed record ChildResult(double LoadMs, double ColdTtftMs, double WarmTtftMs, double PromptTokensPerSecond, double DecodeTokensPerSecond, double PeakShortMiB, double PeakAllMiB, double LoadPeakMiB, double LoadResidentMiB);
 

@@ -488,7 +488,10 @@ internal sealed partial class DecoderGraphWriter
                     int blockSize = weight.Layout.BlockSize;
                     string q = weight.Data;
                     string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales);
-                    int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
+                    // Large 8-bit codes kept from a GGUF file (Q8_0 tables, Q6_K, Q5_0) at level 0 are dequantized to float32
+                    // on every step (a Q8_0 151,936-token head: 545 MB per step, 1 token/s); level 4 prepacks them once.
+                    bool largeKept = _keep && (long)outFeatures * inFeatures >= LargeProjectionThreshold;
+                    int accuracy = _options.AccuracyLevel ?? (bits == 4 || largeKept ? 4 : 0);
                     int promptAccuracy = onePositionPerRow ? accuracy : PromptAccuracyLevel(accuracy, bits);
                     string nodeName = name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal);
                     NodeProto MatMulNBits(string matMulName, string output, int level)
