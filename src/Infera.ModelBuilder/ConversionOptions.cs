@@ -17,17 +17,22 @@ public sealed class ConversionOptions
 
     /// <summary>
     /// Gets or sets the <c>accuracy_level</c> of <c>MatMulNBits</c>: 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8 activations).
-    /// <see langword="null"/> means 4 for <see cref="ModelPrecision.Int4"/> (the fastest decode on x64 CPUs) and 0 otherwise.
+    /// <see langword="null"/> means 4 for <see cref="ModelPrecision.Int4"/> (the fastest decode on x64 CPUs) and for large
+    /// matrices (at least 4 Mi weights) whose codes <see cref="ModelPrecision.Keep"/> keeps from a GGUF file (8-bit ones at
+    /// level 0 are dequantized on every step), 0 otherwise.
     /// </summary>
     public int? AccuracyLevel { get; set; }
 
     /// <summary>
     /// Gets or sets the <c>accuracy_level</c> of <c>MatMulNBits</c> for steps of more than one token (prompts). When it differs
     /// from the decode level (<see cref="AccuracyLevel"/>), each quantized projection becomes an <c>If</c> on the step's length
-    /// between two <c>MatMulNBits</c> over the same weights: on x64 CPUs, level 0 processes prompts faster and level 4 decodes
-    /// faster. The cost: ONNX Runtime prepacks the weights once per level (about the quantized weights' size again in memory),
-    /// and each <c>If</c> adds microseconds per step. <see langword="null"/> means 0 for int4 models decoded at level 4 whose
-    /// projections are large (hidden × intermediate size of at least 4 Mi weights), otherwise the decode level.
+    /// between two <c>MatMulNBits</c> over the same weights. The cost: ONNX Runtime prepacks the weights once per level
+    /// (about the quantized weights' size again in memory), and each <c>If</c> adds microseconds per step.
+    /// <see langword="null"/> (the default) leaves the choice to the machine that runs the model: for int4 models decoded at
+    /// level 4 whose projections are large (hidden × intermediate size of at least 4 Mi weights), <c>model.onnx</c> runs
+    /// level 4 throughout and a second graph over the same weights, <c>model.fp32-prompts.onnx</c>, runs prompts at level 0;
+    /// Infera's runner loads the second on CPUs without int8 dot-product instructions (AVX-VNNI, AVX512-VNNI, Arm dot
+    /// product), where level 0 processes prompts faster. Otherwise the decode level throughout.
     /// </summary>
     public int? PromptAccuracyLevel { get; set; }
 
@@ -40,9 +45,11 @@ public sealed class ConversionOptions
     public bool? QuantizeEmbeddings { get; set; }
 
     /// <summary>
-    /// Gets or sets whether the graph computes the language-model head only at each sequence's last position (every position
-    /// of a prompt then carries the last position's logits). <see langword="null"/> means: only when the head is large (vocabulary × hidden size of at
-    /// least 4 Mi weights), where it saves about a third of prompt processing time.
+    /// Gets or sets whether the graph computes the language-model head only at each sequence's last position: its
+    /// <c>logits</c> output is then [batch, 1, vocabulary] for prompts too, which ONNX Runtime GenAI reads as each row's
+    /// next-token logits (it allocates no [batch, prompt length, vocabulary] buffer). <see langword="null"/> means: only when
+    /// the head is large (vocabulary × hidden size of at least 4 Mi weights), where it saves about a third of prompt
+    /// processing time and, for a 151,936-token vocabulary, 311 MB of memory per 512 prompt positions.
     /// </summary>
     public bool? LastPositionLogitsOnly { get; set; }
 

@@ -92,8 +92,9 @@ public sealed class ReferenceLogitsTests(Llama2CConversionFixture fixture) : ICl
         var steps = GenAI.StepLogits(folder, Story);
         var (_, text) = GenAI.GenerateGreedy(folder, "Once upon a time", 257);
 
+        // The logits output is [batch, 1, vocabulary] for prompts: GenAI binds one position, the last.
+        Assert.Single(prompt);
         Assert.InRange(RelativeError(prompt[^1], expected[^1]), 0, 1e-4);
-        Assert.All(prompt[..^1], row => Assert.Equal(prompt[^1], row));
         Assert.InRange(MaxRelativeError(steps, expected), 0, 1e-4);
         Assert.Equal(File.ReadAllText(Path.Combine(SharedModels.Get(SharedModels.Stories260K), "golden-once-upon-a-time.txt")).TrimEnd('\n'), text.TrimEnd('\n'));
     }

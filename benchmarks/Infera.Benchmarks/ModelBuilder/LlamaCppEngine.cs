@@ -30,6 +30,9 @@ internal sealed class LlamaCppEngine : IDisposable
     /// <summary>Gets the bytes of the model's tensors (a tied embedding table is also the output matrix, read per token).</summary>
     public ulong SizeInBytes => _weights.SizeInBytes;
 
+    /// <summary>Gets the vocabulary size.</summary>
+    public int Vocabulary => _weights.Vocab.Count;
+
     /// <summary>Quantizes an F32 GGUF (llama.cpp's default mix for the type, or every matrix at it when <paramref name="pure"/>).</summary>
     public static void Quantize(string source, string destination, LLamaFtype type, bool pure, int threads)
     {
@@ -74,6 +77,27 @@ internal sealed class LlamaCppEngine : IDisposable
         }
 
         return tokens / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Processes <paramref name="prompt"/> from an empty cache, then decodes <paramref name="tokens"/> more tokens greedily; returns the time to the first token and the decode tokens/s.</summary>
+    public (double TtftMs, double DecodeTokensPerSecond) Generate(int[] prompt, int tokens)
+    {
+        var watch = Stopwatch.StartNew();
+        _context.NativeHandle.MemoryClear(true);
+        Fill(prompt, 0);
+        Decode();
+        int next = ArgMax(_batch.TokenCount - 1);
+        double first = watch.Elapsed.TotalMilliseconds;
+        for (int i = 0; i < tokens; i++)
+        {
+            _batch.Clear();
+            _batch.Add(next, prompt.Length + i, LLamaSeqId.Zero, true);
+            Decode();
+            next = ArgMax(0);
+        }
+
+        double rest = watch.Elapsed.TotalMilliseconds - first;
+        return (first, tokens > 0 ? tokens / (rest / 1000) : 0);
     }
 
     public void Dispose()

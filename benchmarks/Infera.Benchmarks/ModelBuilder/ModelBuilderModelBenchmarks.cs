@@ -29,8 +29,12 @@ public static class ModelBuilderModelBenchmarks
                 return QwenShapedBenchmarks.RunAsync(args[1..]);
             case "gguf":
                 return GgufBenchmarks.RunAsync(args[1..]);
+            case "runner":
+                return RunnerBenchmarks.RunAsync(args[1..]);
+            case "runner-child":
+                return RunnerBenchmarks.ChildAsync(args[1..]);
             default:
-                Console.Error.WriteLine("modes: stories [runs] | convert | qwen-shape ... | gguf ...");
+                Console.Error.WriteLine("modes: stories [runs] | convert | qwen-shape ... | gguf ... | runner ...");
                 return Task.FromResult(1);
         }
 

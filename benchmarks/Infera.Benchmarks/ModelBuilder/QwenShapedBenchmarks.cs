@@ -75,7 +75,8 @@ internal static class QwenShapedBenchmarks
         var header = ReadHeader(checkpoint);
         double inferaBytes = InferaWeightBytesPerToken(header, blockSize);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: dim {header.Dim}, hidden {header.Hidden}, layers {header.Layers}, heads {header.Heads}/{header.KvHeads}, vocab {header.Vocab}; {threads} threads; prompt {promptTokens} tokens; decode {decodeTokens} tokens after a 16-token prompt; {runs} interleaved runs, medians"));
-        Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"machine: {MachineDescription.Cpu()}, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineDescription.LoadAverage()}");
+        Console.WriteLine($"instruction sets: {MachineDescription.InstructionSets()}");
 
         var bandwidth = new MemoryBandwidth(1L << 30);
         var bandwidthSamples = new Dictionary<int, List<double>> { [1] = [], [2] = [] };

@@ -10,6 +10,15 @@ namespace Infera.ModelBuilder;
 /// </summary>
 internal sealed partial class DecoderGraphWriter
 {
+    /// <summary>
+    /// The file name of the decoder graph whose prompts run <c>MatMulNBits</c> at the prompt accuracy level (an <c>If</c> per
+    /// projection), written beside <c>model.onnx</c> (one level throughout) when the levels differ by default. Infera's runner
+    /// loads it on CPUs without int8 dot-product instructions, where level 0 processes prompts faster (Infera.ModelFolder).
+    /// </summary>
+    public const string FloatPromptsGraphFile = "model.fp32-prompts.onnx";
+
+    private const string StepPrefix = "/model/step/";
+
     private const long LargeHeadThreshold = 1L << 22;
 
     // Projections at least this large (hidden × intermediate weights) make prompts faster at accuracy_level 0 by more
@@ -72,8 +81,8 @@ internal sealed partial class DecoderGraphWriter
 
     private string? _isPromptStep;
 
-    // The quantized embedding table, when a tied head reads the same codes.
-    private QuantizedWeight? _tiedHead;
+    // The quantized embedding table's codes, which a tied head writes again as its own initializer.
+    private QuantizedMatrix? _tiedHeadCodes;
 
     /// <summary>The accuracy level of steps of more than one token: the option, or 0 for large int4 models decoded at level 4.</summary>
     private int PromptAccuracyLevel(int accuracy, int bits) => _options.PromptAccuracyLevel
@@ -84,9 +93,9 @@ internal sealed partial class DecoderGraphWriter
     {
         if (_isPromptStep is null)
         {
-            string shape = _graph.Node("Shape", "/model/step/InputShape", ["input_ids"]);
-            string length = _graph.Node("Gather", "/model/step/SequenceLength", [shape, _graph.Int64Constant(true, 1)], null, string.Empty, Int("axis", 0));
-            _isPromptStep = _graph.Node("Greater", "/model/step/IsPrompt", [length, _graph.Int64Constant(true, 1)]);
+            string shape = _graph.Node("Shape", StepPrefix + "InputShape", ["input_ids"]);
+            string length = _graph.Node("Gather", StepPrefix + "SequenceLength", [shape, _graph.Int64Constant(true, 1)], null, string.Empty, Int("axis", 0));
+            _isPromptStep = _graph.Node("Greater", StepPrefix + "IsPrompt", [length, _graph.Int64Constant(true, 1)]);
         }
 
         return _isPromptStep;
@@ -106,7 +115,10 @@ internal sealed partial class DecoderGraphWriter
             _graph.AddInput($"past_key_values.{l}.value", _ioType, "batch_size", kvHeads, "past_sequence_length", _paddedHeadSize);
         }
 
-        _graph.AddOutput("logits", _ioType, "batch_size", "sequence_length", c.VocabularySize);
+        // A last-position head declares logits [batch, 1, vocabulary]: ONNX Runtime GenAI then binds a one-position
+        // output for prompts too (no [batch, prompt length, vocabulary] buffer, 311 MB for a 512-token prompt of a
+        // 151,936-token vocabulary) and reads it as each row's next-token logits.
+        _graph.AddOutput("logits", _ioType, "batch_size", LastPositionOnly ? 1 : "sequence_length", c.VocabularySize);
         for (int l = 0; l < c.LayerCount; l++)
         {
             _graph.AddOutput($"present.{l}.key", _ioType, "batch_size", kvHeads, "total_sequence_length", _paddedHeadSize);
@@ -175,7 +187,7 @@ internal sealed partial class DecoderGraphWriter
         bool lastOnly = LastPositionOnly;
         LanguageModelHead(final, seqlens64, lastOnly);
         _progress?.Report(1.0);
-        return new GraphInfo(_paddedHeadSize, SharedKeyValueBuffer: true, HasPositionIds: false, _ioType == DataType.Float16, lastOnly);
+        return new GraphInfo(_paddedHeadSize, SharedKeyValueBuffer: true, HasPositionIds: false, _ioType == DataType.Float16, lastOnly, _isPromptStep is not null && _options.PromptAccuracyLevel is null);
     }
 
     private void Step()
@@ -194,6 +206,21 @@ internal sealed partial class DecoderGraphWriter
 
     private string Embedding(bool allowQuantized = false)
     {
+        // A source that stores the table in codes MatMulNBits reads exactly keeps it so: the codes are gathered, and a
+        // tied head gets the same codes.
+        if (allowQuantized && _keep && _ioType == DataType.Float && _source.ReadQuantized(WeightKind.Embedding, 0) is { Exact: true } codes
+            && _config.HiddenSize % codes.Layout.BlockSize == 0)
+        {
+            string keptOutput = GatherQuantized(WriteCodes(codes, "model.embed_tokens.weight"));
+            if (_config.TiedEmbeddings)
+            {
+                _tiedHeadCodes = codes;
+            }
+
+            Step();
+            return keptOutput;
+        }
+
         _embedding = _source.Read(WeightKind.Embedding, 0);
         CheckLength(_embedding, WeightKind.Embedding);
         string output;
@@ -202,25 +229,18 @@ internal sealed partial class DecoderGraphWriter
             // Quantized like a MatMulNBits weight (symmetric blocks along the hidden size, default zero point), which
             // is GatherBlockQuantized's layout for uint8 data: [vocabulary, hidden × bits / 8] with [vocabulary, blocks] scales.
             // The codes are written in MatMulNBits' [vocabulary, blocks, blob] shape (one block per blob along the last
-            // axis), so that a tied head's MatMulNBits reads the same initializer; the gathered [.., blocks, block]
-            // rows are reshaped to the hidden size.
+            // axis); the gathered [.., blocks, block] rows are reshaped to the hidden size. A tied head writes the same
+            // codes again as its own initializer: ONNX Runtime prepacks the head's copy (reading it all, then releasing
+            // it) and maps the table's from the file, where only the rows that prompts gather become resident.
             var c = _config;
-            var quantized = Quantize(_embedding, c.VocabularySize, c.HiddenSize, "model.embed_tokens.weight");
-            string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, quantized.Layout.BlocksPerRow, 1], quantized.Scales);
-            string rows = _graph.Node(
-                "GatherBlockQuantized",
-                "/model/embed_tokens/GatherBlockQuantized",
-                [quantized.Data, "input_ids", scaleName],
-                null,
-                "com.microsoft",
-                Int("bits", quantized.Layout.Bits),
-                Int("block_size", _options.BlockSize),
-                Int("gather_axis", 0),
-                Int("quantize_axis", 2));
-            output = _graph.Node("Reshape", "/model/embed_tokens/Reshape", [rows, _graph.Int64Constant(false, 0, 0, c.HiddenSize)]);
+            int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
+            var (packed, scales, layout) = WeightQuantizer.Quantize(_embedding, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
+            var table = new QuantizedMatrix(packed, scales, layout, Exact: true);
+            output = GatherQuantized(WriteCodes(table, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
-                _tiedHead = quantized;
+                _tiedHeadCodes = table;
+                _embedding = null;
             }
         }
         else
@@ -237,6 +257,24 @@ internal sealed partial class DecoderGraphWriter
 
         Step();
         return output;
+    }
+
+    /// <summary>The rows of a quantized [vocabulary, blocks, blob] table for <c>input_ids</c>, reshaped to [batch, sequence, hidden].</summary>
+    private string GatherQuantized(QuantizedWeight table)
+    {
+        var c = _config;
+        string scaleName = _graph.Initializer<float>("model.embed_tokens.weight_scales", DataType.Float, [c.VocabularySize, table.Layout.BlocksPerRow, 1], table.Scales);
+        string rows = _graph.Node(
+            "GatherBlockQuantized",
+            "/model/embed_tokens/GatherBlockQuantized",
+            [table.Data, "input_ids", scaleName],
+            null,
+            "com.microsoft",
+            Int("bits", table.Layout.Bits),
+            Int("block_size", table.Layout.BlockSize),
+            Int("gather_axis", 0),
+            Int("quantize_axis", 2));
+        return _graph.Node("Reshape", "/model/embed_tokens/Reshape", [rows, _graph.Int64Constant(false, 0, 0, c.HiddenSize)]);
     }
 
     /// <summary>Whether the embedding table is stored quantized: the option, or by default large tables of int4/int8 models.</summary>
@@ -374,7 +412,8 @@ internal sealed partial class DecoderGraphWriter
     private void LanguageModelHead(string hidden, string seqlens64, bool lastOnly)
     {
         var c = _config;
-        var headCodes = _keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
+        var headCodes = _tiedHeadCodes ?? (_keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null);
+        _tiedHeadCodes = null;
         float[]? head = headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
         if (head is not null)
         {
@@ -384,15 +423,13 @@ internal sealed partial class DecoderGraphWriter
         _embedding = null;
         if (!lastOnly)
         {
-            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", quantized: _tiedHead, codes: headCodes);
+            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", codes: headCodes);
             Step();
             return;
         }
 
-        // Only each row's last real position goes through the head: index = seqlens_k - past_length, clamped to the chunk.
-        // ONNX Runtime GenAI binds a [batch, sequence, vocabulary] output and reads each row's last position; the row's
-        // logits are broadcast over the sequence (one write of the output, no zero fill and copy), so every position
-        // of a row holds that row's last-position logits.
+        // Only each row's last real position goes through the head: index = seqlens_k - past_length, clamped to the chunk
+        // (rows of a batch may be padded on the right). The output is [batch, 1, vocabulary] for prompts and single steps alike.
         string one = _graph.Int64Constant(false, 1);
         string zero = _graph.Int64Constant(false, 0);
         string inputShape = _graph.Node("Shape", "/lm_head/select/InputShape", ["input_ids"]);
@@ -406,19 +443,9 @@ internal sealed partial class DecoderGraphWriter
         string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
         string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
-        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, quantized: _tiedHead, codes: headCodes);
+        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, codes: headCodes);
         Step();
-
-        // The broadcast is a Mul by ones of shape [batch, sequence, 1] rather than an Expand: ONNX Runtime runs large
-        // element-wise operators on all intra-op threads, and writing the fresh output buffer is mostly page faults.
-        string rowLogits = _graph.Node("Unsqueeze", "/lm_head/broadcast/Unsqueeze", [lastLogits, one]);
-        string batch = _graph.Node("Gather", "/lm_head/broadcast/BatchSize", [inputShape, zero], null, string.Empty, Int("axis", 0));
-        string shape = _graph.Node("Concat", "/lm_head/broadcast/Shape", [batch, sequence, one], null, string.Empty, Int("axis", 0));
-        var oneValue = new TensorProto { DataType = (int)_ioType };
-        oneValue.Dims.Add(1);
-        oneValue.RawData = Google.Protobuf.ByteString.CopyFrom(_ioType == DataType.Float16 ? BitConverter.GetBytes(BitConverter.HalfToUInt16Bits((Half)1f)) : BitConverter.GetBytes(1f));
-        string ones = _graph.Node("ConstantOfShape", "/lm_head/broadcast/Ones", [shape], null, string.Empty, Tensor("value", oneValue));
-        _graph.Node("Mul", "/lm_head/broadcast/Mul", [rowLogits, ones], ["logits"]);
+        _graph.Node("Unsqueeze", "/lm_head/Unsqueeze", [lastLogits, one], ["logits"]);
     }
 
     /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
@@ -446,9 +473,8 @@ internal sealed partial class DecoderGraphWriter
     /// <param name="inFeatures">The input size.</param>
     /// <param name="output">The output name, or <see langword="null"/> for the default.</param>
     /// <param name="onePositionPerRow">Whether the input has one position per sequence even in prompts (the last-position head): no prompt branch then.</param>
-    /// <param name="quantized">The weights' codes already written (a tied head shares the embedding table's), or <see langword="null"/>.</param>
     /// <param name="codes">The weights as the source stores them in <c>MatMulNBits</c> form (then <paramref name="weights"/> is unused), or <see langword="null"/>.</param>
-    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedWeight? quantized = null, QuantizedMatrix? codes = null)
+    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedMatrix? codes = null)
     {
         string[] outputs = [output ?? name + "/output_0"];
         var precision = codes is not null ? ModelPrecision.Int4 : _options.Precision;
@@ -457,12 +483,15 @@ internal sealed partial class DecoderGraphWriter
             case ModelPrecision.Int4:
             case ModelPrecision.Int8:
                 {
-                    var weight = quantized ?? (codes is not null ? WriteCodes(codes, name) : Quantize(weights!, outFeatures, inFeatures, name));
+                    var weight = codes is not null ? WriteCodes(codes, name) : Quantize(weights!, outFeatures, inFeatures, name);
                     int bits = weight.Layout.Bits;
                     int blockSize = weight.Layout.BlockSize;
                     string q = weight.Data;
                     string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales);
-                    int accuracy = _options.AccuracyLevel ?? (bits == 4 ? 4 : 0);
+                    // Large 8-bit codes kept from a GGUF file (Q8_0 tables, Q6_K, Q5_0) at level 0 are dequantized to float32
+                    // on every step (a Q8_0 151,936-token head: 545 MB per step, 1 token/s); level 4 prepacks them once.
+                    bool largeKept = _keep && (long)outFeatures * inFeatures >= LargeProjectionThreshold;
+                    int accuracy = _options.AccuracyLevel ?? (bits == 4 || largeKept ? 4 : 0);
                     int promptAccuracy = onePositionPerRow ? accuracy : PromptAccuracyLevel(accuracy, bits);
                     string nodeName = name.Replace("/MatMul", "/MatMulNBits", StringComparison.Ordinal);
                     NodeProto MatMulNBits(string matMulName, string output, int level)
@@ -502,6 +531,37 @@ internal sealed partial class DecoderGraphWriter
                     return _graph.Node("MatMul", name, [input, w], outputs);
                 }
         }
+    }
+
+    /// <summary>
+    /// The same graph with each prompt/step <c>If</c> replaced by its single-token branch: one <c>MatMulNBits</c> per
+    /// projection at the decode accuracy level, for prompts too (ONNX Runtime prepacks each weight once instead of once per level).
+    /// </summary>
+    public static ModelProto WithoutPromptBranches(ModelProto model)
+    {
+        var result = model.Clone();
+        var nodes = result.Graph.Node;
+        for (int i = nodes.Count - 1; i >= 0; i--)
+        {
+            var node = nodes[i];
+            if (node.Name.StartsWith(StepPrefix, StringComparison.Ordinal))
+            {
+                nodes.RemoveAt(i);
+                continue;
+            }
+
+            if (node.OpType != "If" || !node.Name.EndsWith("/If", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var step = node.Attribute.Single(a => a.Name == "else_branch").G.Node.Single().Clone();
+            step.Name = node.Name[..^"/If".Length];
+            step.Output[0] = node.Output[0];
+            nodes[i] = step;
+        }
+
+        return result;
     }
 
     /// <summary>Writes a float tensor at the graph's float precision (float16 models store float16).</summary>

@@ -1,9 +1,18 @@
 namespace Infera.ModelBuilder;
 
 /// <summary>Appends tensor bytes to the model's external data file (<c>model.onnx.data</c>), each aligned so ONNX Runtime can map it.</summary>
+/// <remarks>
+/// ONNX Runtime maps a tensor of external data into memory instead of reading it into a buffer when its offset is a
+/// multiple of the system's allocation granularity (the page size on Linux, 64 KiB on Windows). Mapped pages count as
+/// memory only once read and are released with the tensor: a weight prepacked at load time is unmapped afterwards, and
+/// an embedding table read by a gather only holds the rows the prompts used. Large tensors are therefore aligned to
+/// 64 KiB, small ones (norms, biases) to 64 bytes.
+/// </remarks>
 internal sealed class ExternalDataWriter : IDisposable
 {
     private const int Alignment = 64;
+    private const int MappedAlignment = 1 << 16;
+    private const int MappedSize = 1 << 20;
     private readonly FileStream _stream;
 
     public ExternalDataWriter(string path)
@@ -23,12 +32,11 @@ internal sealed class ExternalDataWriter : IDisposable
     public long Append(ReadOnlySpan<byte> data)
     {
         long offset = _stream.Position;
-        long aligned = (offset + Alignment - 1) / Alignment * Alignment;
+        int alignment = data.Length >= MappedSize ? MappedAlignment : Alignment;
+        long aligned = (offset + alignment - 1) / alignment * alignment;
         if (aligned != offset)
         {
-            Span<byte> zeros = stackalloc byte[Alignment];
-            zeros.Clear();
-            _stream.Write(zeros[..(int)(aligned - offset)]);
+            _stream.Write(new byte[aligned - offset]);
         }
 
         _stream.Write(data);

@@ -16,9 +16,15 @@ internal static class ModelFolderWriter
                 var (model, graphInfo) = DecoderGraphWriter.Build(source, options, external, progress, cancellationToken);
                 info = graphInfo;
                 external.Flush();
-                using var stream = new FileStream(Path.Combine(temp, "model.onnx"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-                model.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
+                if (graphInfo.PromptBranches)
+                {
+                    // Two graphs over one data file: model.onnx decodes and processes prompts at one accuracy level (least
+                    // memory; fastest on CPUs with int8 dot products), the other switches prompts to their own level.
+                    WriteGraph(Path.Combine(temp, DecoderGraphWriter.FloatPromptsGraphFile), model);
+                    model = DecoderGraphWriter.WithoutPromptBranches(model);
+                }
+
+                WriteGraph(Path.Combine(temp, "model.onnx"), model);
             }
 
             if (new FileInfo(Path.Combine(temp, "model.onnx.data")).Length == 0)
@@ -49,6 +55,13 @@ internal static class ModelFolderWriter
             TotalBytes = bytes,
             Elapsed = started.Elapsed,
         };
+    }
+
+    private static void WriteGraph(string path, Onnx.ModelProto model)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        model.WriteTo(stream);
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>Runs <paramref name="write"/> on a fresh temporary folder beside <paramref name="outputDirectory"/> and renames it into place.</summary>

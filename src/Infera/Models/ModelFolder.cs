@@ -199,6 +199,39 @@ internal sealed class ModelFolder
         return total;
     }
 
+    /// <summary>
+    /// The decoder graph to load instead of <see cref="DecoderFile"/> on this machine, or <see langword="null"/> for that one.
+    /// Infera's converter writes int4 models whose prompts run faster at a different <c>MatMulNBits</c> accuracy level on some
+    /// CPUs as two graphs over the same weights: <c>model.onnx</c> (accuracy level 4 throughout: int8 activations, least
+    /// memory) and <see cref="FloatPromptsGraphFile"/> (prompts at level 0, float). CPUs without int8 dot-product
+    /// instructions get the second.
+    /// </summary>
+    public string? MachineDecoderFile(bool int8DotProduct)
+    {
+        if (int8DotProduct || !string.Equals(DecoderFile, "model.onnx", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return File.Exists(System.IO.Path.Combine(Path, FloatPromptsGraphFile)) ? FloatPromptsGraphFile : null;
+    }
+
+    /// <summary>The graph with float prompts beside <c>model.onnx</c> (the name Infera.ModelBuilder writes).</summary>
+    public const string FloatPromptsGraphFile = "model.fp32-prompts.onnx";
+
+    /// <summary>
+    /// Whether the decoder's logits output is declared [batch, 1, vocabulary]: the graph computes only each row's last
+    /// position, and ONNX Runtime GenAI's generator binds one position for prompts too. GenAI's Engine binds every position
+    /// of a prompt, which such a graph cannot fill.
+    /// </summary>
+    public bool HasLastPositionLogitsOnly()
+    {
+        var name = Config.GetProperty("model").TryGetProperty("decoder", out var decoder) && decoder.TryGetProperty("outputs", out var outputs)
+            && outputs.TryGetProperty("logits", out var logits) && logits.ValueKind == JsonValueKind.String ? logits.GetString()! : "logits";
+        var dims = GraphOutputShape.Read(System.IO.Path.Combine(Path, DecoderFile), name);
+        return dims is { Length: 3 } && dims[1] == 1;
+    }
+
     /// <summary>Finds which attention operator the decoder graph uses by scanning the graph file for operator names.</summary>
     public string? DetectAttentionOperator()
     {

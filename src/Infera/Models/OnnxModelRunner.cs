@@ -152,6 +152,7 @@ public sealed class OnnxModelRunner : IModelRunner
         var folder = ModelFolder.Open(modelPath);
         var chatTemplate = options.ChatTemplate ?? folder.ReadChatTemplate();
         var attention = folder.DetectAttentionOperator();
+        var lastPositionLogits = folder.HasLastPositionLogitsOnly();
         cancellationToken.ThrowIfCancellationRequested();
 
         progress?.Report(new ModelLoadProgress("Checking the execution provider", 0.1));
@@ -161,7 +162,7 @@ public sealed class OnnxModelRunner : IModelRunner
             folder.ReadIntraOpThreads(),
             folder.WeightBytes(),
             Environment.ProcessorCount,
-            IntraOpThreadPolicy.WillBatch(options, attention));
+            IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits);
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
@@ -175,9 +176,18 @@ public sealed class OnnxModelRunner : IModelRunner
                     config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + count.ToString(CultureInfo.InvariantCulture) + "}}}}");
                 }
 
+                // The graph for this CPU's int4 kernels, when the folder has one per kind of CPU (ModelFolder.MachineDecoderFile).
+                if (folder.MachineDecoderFile(CpuInstructionSets.HasInt8DotProduct) is { } decoderFile)
+                {
+                    config.Overlay("{\"model\":{\"decoder\":{\"filename\":\"" + decoderFile + "\"}}}");
+                }
+
                 model = new Model(config);
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new ModelLoadProgress("Warming up the model", 0.85));
+            WarmUp(model, folder.VocabularySize, folder.ContextLength);
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new ModelLoadProgress("Loading the tokenizer", 0.9));
             var eos = folder.ReadTokenIds("eos_token_id");
@@ -206,7 +216,7 @@ public sealed class OnnxModelRunner : IModelRunner
                 threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
                 threads.Reason);
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
-            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent);
+            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits);
             var prefixCache = PrefixCacheFactory.Create(folder, contextLength, options.PrefixCacheBytes);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
             return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache);
@@ -223,7 +233,34 @@ public sealed class OnnxModelRunner : IModelRunner
         }
     }
 
-    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent)
+    /// <summary>
+    /// Runs an 8-token prompt and one step, so that ONNX Runtime's first-run work (kernel set-up, the first allocations of
+    /// its arena) happens while the model loads rather than in the first request (measured in docs/benchmarks/model-builder.md).
+    /// A model that cannot run fails in the request that uses it, with that request's error, as without the warm-up.
+    /// </summary>
+    private static void WarmUp(Model model, int vocabularySize, int contextLength)
+    {
+        const int PromptLength = 8;
+        if (contextLength <= PromptLength + 1 || vocabularySize < 2)
+        {
+            return;
+        }
+
+        try
+        {
+            using var parameters = new GeneratorParams(model);
+            parameters.SetSearchOption("max_length", PromptLength + 1);
+            parameters.SetSearchOption("do_sample", false);
+            using var generator = new Generator(model, parameters);
+            generator.AppendTokens(Enumerable.Range(1, PromptLength).Select(i => i % vocabularySize).ToArray());
+            generator.GenerateNextToken();
+        }
+        catch (OnnxRuntimeGenAIException)
+        {
+        }
+    }
+
+    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, bool lastPositionLogits)
     {
         var logger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
         string reason;
@@ -234,6 +271,11 @@ public sealed class OnnxModelRunner : IModelRunner
         else if (options.SamplingMode == SamplingMode.Infera)
         {
             reason = "SamplingMode.Infera samples every token in .NET, which the Engine cannot do.";
+        }
+        else if (lastPositionLogits)
+        {
+            // GenAI's static Engine binds logits for every prompt position; a generator binds the one such a graph computes.
+            reason = "the model computes logits for the last position only ([batch, 1, vocabulary]), which GenAI's Engine cannot bind for prompts.";
         }
         else if (metadata.AttentionOperator != "GroupQueryAttention")
         {

@@ -87,6 +87,14 @@ public sealed class GgufFidelityTests(GgufStoriesFixture fixture, ITestOutputHel
         Assert.Contains("\"llama\"", onnx, StringComparison.Ordinal);
         var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(fixture.Folders["q4_0"], "model.onnx")));
         Assert.Contains(graph.Graph.Node, n => n.OpType == "MatMulNBits" && n.Attribute.Any(a => a.Name == "bits" && a.I == 4));
+
+        // The tied table stays in its codes: gathered for the embedding and, as the head's own copy, multiplied; no float table.
+        var gather = Assert.Single(graph.Graph.Node, n => n.OpType == "GatherBlockQuantized");
+        var head = Assert.Single(graph.Graph.Node, n => n.Name.StartsWith("/lm_head/MatMulNBits", StringComparison.Ordinal));
+        var table = graph.Graph.Initializer.Single(t => t.Name == gather.Input[0]);
+        Assert.Equal(table.Dims, graph.Graph.Initializer.Single(t => t.Name == head.Input[1]).Dims);
+        Assert.DoesNotContain(graph.Graph.Initializer, t => t.Name == "model.embed_tokens.weight");
+        Assert.DoesNotContain(graph.Graph.Node, n => n.OpType == "Gather" && n.Name.StartsWith("/model/embed_tokens", StringComparison.Ordinal));
     }
 
     internal static double Perplexity(float[][] logits, IReadOnlyList<int> tokens)

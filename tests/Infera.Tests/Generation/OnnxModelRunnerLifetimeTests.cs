@@ -73,6 +73,7 @@ public sealed class OnnxModelRunnerLifetimeTests : IDisposable
         await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa), new OnnxModelRunnerOptions { IntraOpThreads = 1 }, new SynchronousProgress<ModelLoadProgress>(stages.Add));
 
         Assert.Equal(1.0, stages[^1].Fraction);
+        Assert.Contains(stages, s => s.Stage == "Warming up the model");
         Assert.Equal("stories260K-gqa", runner.Metadata.ModelId);
         Assert.Equal("llama", runner.Metadata.ModelType);
         Assert.Equal(512, runner.Metadata.ContextLength);
