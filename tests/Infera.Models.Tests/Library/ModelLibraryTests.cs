@@ -132,13 +132,21 @@ public sealed class ModelLibraryTests : IAsyncLifetime
         using var cts = new CancellationTokenSource();
         var pull = test.Library.PullAsync(Onnx, cancellationToken: cts.Token);
         await file.HalfSent.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Cancel once the client has written some of the sent half to its partial file (the server sending it is not enough).
+        var partial = Path.Combine(test.Cache, "models--test-org--stories260K-onnx", "blobs", file.Sha256 + ".incomplete");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(File.Exists(partial) && new FileInfo(partial).Length > 0) && waited.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(10);
+        }
+
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pull).WaitAsync(TimeSpan.FromSeconds(60));
         file.Gate.TrySetResult();
         file.Gate = null;
 
         Assert.Empty(test.LibraryEntries());
-        var partial = Path.Combine(test.Cache, "models--test-org--stories260K-onnx", "blobs", file.Sha256 + ".incomplete");
         long kept = new FileInfo(partial).Length;
         Assert.True(kept > 0);
 
