@@ -20,11 +20,13 @@ internal static class EvalCommand
         var text = new Option<string>("--text") { Description = "The text file to score (UTF-8).", Required = true };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Score at most this many tokens (default: the model's context)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with perplexity and tokens." };
+        var threads = new Option<int?>("--threads") { Description = "Threads one CPU operator may use. Default: the model's genai_config.json setting, else ONNX Runtime's default." };
         var command = new Command("perplexity", "Perplexity of a text under a model (lower is better); compare precisions of one model.");
         command.Options.Add(model);
         command.Options.Add(text);
         command.Options.Add(maxTokens);
         command.Options.Add(json);
+        command.Options.Add(threads);
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             string path = result.GetValue(text)!;
@@ -33,11 +35,16 @@ internal static class EvalCommand
                 throw new ArgumentException($"Text file not found: {path}.");
             }
 
+            if (result.GetValue(threads) is < 1)
+            {
+                throw new ArgumentException("--threads must be at least 1.");
+            }
+
             string content = await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
             bool asJson = result.GetValue(json);
             using var progress = new ConsoleProgressBar("scoring", !asJson);
             var resolved = await ModelLocator.ResolveAsync(result.GetValue(model), ct).ConfigureAwait(false);
-            var measured = await PerplexityEvaluator.EvaluateAsync(resolved.ModelDirectory, content, result.GetValue(maxTokens), progress, ct).ConfigureAwait(false);
+            var measured = await PerplexityEvaluator.EvaluateAsync(resolved.ModelDirectory, content, result.GetValue(maxTokens), result.GetValue(threads), progress, ct).ConfigureAwait(false);
             progress.Dispose();
             if (asJson)
             {

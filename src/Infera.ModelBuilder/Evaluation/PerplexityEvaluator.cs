@@ -18,8 +18,26 @@ public static class PerplexityEvaluator
     /// <returns>The perplexity and the number of scored tokens.</returns>
     /// <exception cref="ModelLoadException">The model folder cannot be loaded.</exception>
     /// <exception cref="ArgumentException">The text has fewer than two tokens.</exception>
-    public static Task<PerplexityResult> EvaluateAsync(string modelDirectory, string text, int? maxTokens = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<PerplexityResult> EvaluateAsync(string modelDirectory, string text, int? maxTokens = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>
+        EvaluateAsync(modelDirectory, text, maxTokens, null, progress, cancellationToken);
+
+    /// <summary>Scores a text under a model with a given number of threads per CPU operator.</summary>
+    /// <param name="modelDirectory">The ONNX Runtime GenAI model folder.</param>
+    /// <param name="text">The text to score.</param>
+    /// <param name="maxTokens">The most tokens to score, or <see langword="null"/> for the model's context length.</param>
+    /// <param name="intraOpThreads">The threads one CPU operator may use (ONNX Runtime's <c>intra_op_num_threads</c>), or <see langword="null"/> for the model folder's own setting.</param>
+    /// <param name="progress">Receives the fraction done, from 0 to 1.</param>
+    /// <param name="cancellationToken">The <see cref="CancellationToken"/> to monitor for cancellation requests. The default is <see cref="CancellationToken.None"/>.</param>
+    /// <returns>The perplexity and the number of scored tokens.</returns>
+    /// <exception cref="ModelLoadException">The model folder cannot be loaded.</exception>
+    /// <exception cref="ArgumentException">The text has fewer than two tokens.</exception>
+    public static Task<PerplexityResult> EvaluateAsync(string modelDirectory, string text, int? maxTokens, int? intraOpThreads, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (intraOpThreads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(intraOpThreads), intraOpThreads, "At least one thread is needed.");
+        }
+
         ArgumentNullException.ThrowIfNull(modelDirectory);
         ArgumentNullException.ThrowIfNull(text);
         if (maxTokens is < 2)
@@ -27,10 +45,10 @@ public static class PerplexityEvaluator
             throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "At least two tokens are needed.");
         }
 
-        return Task.Run(() => Evaluate(modelDirectory, text, maxTokens, progress, cancellationToken), cancellationToken);
+        return Task.Run(() => Evaluate(modelDirectory, text, maxTokens, intraOpThreads, progress, cancellationToken), cancellationToken);
     }
 
-    private static PerplexityResult Evaluate(string modelDirectory, string text, int? maxTokens, IProgress<double>? progress, CancellationToken cancellationToken)
+    private static PerplexityResult Evaluate(string modelDirectory, string text, int? maxTokens, int? intraOpThreads, IProgress<double>? progress, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         if (!File.Exists(Path.Combine(modelDirectory, "genai_config.json")))
@@ -41,7 +59,13 @@ public static class PerplexityEvaluator
         Model model;
         try
         {
-            model = new Model(modelDirectory);
+            using var config = new Config(modelDirectory);
+            if (intraOpThreads is int threads)
+            {
+                config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + threads.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}}}");
+            }
+
+            model = new Model(config);
         }
         catch (OnnxRuntimeGenAIException e)
         {
