@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Net;
-using Microsoft.AspNetCore.Builder;
+using Infera.Cli.Serving;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -33,16 +32,8 @@ internal static class RouterCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var portNumber = result.GetValue(port);
-            if (portNumber is < 0 or > 65535)
-            {
-                throw new ArgumentOutOfRangeException("--port", portNumber, "--port must be between 0 and 65535.");
-            }
-
             var hostName = result.GetValue(host)!;
-            if (!string.Equals(hostName, "localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(hostName, out _))
-            {
-                throw new ArgumentException($"--host must be an IP address or localhost; it was '{hostName}'.");
-            }
+            ServingHost.Validate(hostName, portNumber);
 
             var backends = new List<Uri>();
             foreach (var text in result.GetValue(backend) ?? [])
@@ -76,24 +67,8 @@ internal static class RouterCommand
                 throw new ArgumentOutOfRangeException("--affinity-chars", result.GetValue(affinity), "--affinity-chars must be 0 (off) or more.");
             }
 
-            var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Logging.AddFilter("Yarp", LogLevel.Error);
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                if (IPAddress.TryParse(hostName, out var address))
-                {
-                    kestrel.Listen(address, portNumber);
-                }
-                else
-                {
-                    kestrel.ListenLocalhost(portNumber);
-                }
-            });
+            var key = result.GetValue(apiKey) ?? ServingHost.Environment("INFERA_API_KEY");
+            var builder = ServingHost.CreateBuilder(hostName, portNumber, "Yarp", LogLevel.Error);
             builder.Services.AddInferaRouter(options =>
             {
                 foreach (var uri in backends)
@@ -102,7 +77,7 @@ internal static class RouterCommand
                 }
 
                 options.ApiKey = key;
-                options.BackendApiKey = result.GetValue(backendKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_BACKEND_API_KEY"));
+                options.BackendApiKey = result.GetValue(backendKey) ?? ServingHost.Environment("INFERA_BACKEND_API_KEY");
                 options.HealthCheckPath = result.GetValue(healthPath)!;
                 options.HealthCheckInterval = TimeSpan.FromSeconds(interval);
                 options.MaxAttempts = result.GetValue(attempts);
@@ -129,5 +104,4 @@ internal static class RouterCommand
         return command;
     }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

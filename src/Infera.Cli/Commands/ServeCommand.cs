@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
 using Infera.Cli.Serving;
 using Infera.Models;
 using Infera.Server;
@@ -46,16 +45,8 @@ internal static class ServeCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async ct =>
         {
             var portNumber = result.GetValue(port);
-            if (portNumber is < 0 or > 65535)
-            {
-                throw new ArgumentOutOfRangeException("--port", portNumber, "--port must be between 0 and 65535.");
-            }
-
             var hostName = result.GetValue(host)!;
-            if (!string.Equals(hostName, "localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(hostName, out _))
-            {
-                throw new ArgumentException($"--host must be an IP address or localhost; it was '{hostName}'.");
-            }
+            ServingHost.Validate(hostName, portNumber);
 
             OnnxModelRunnerOptions NewRunnerOptions()
             {
@@ -96,25 +87,9 @@ internal static class ServeCommand
             }
 
             var keepAliveTime = ParseKeepAlive(result.GetValue(keepAlive));
-            var key = result.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("INFERA_API_KEY"));
+            var key = result.GetValue(apiKey) ?? ServingHost.Environment("INFERA_API_KEY");
 
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Logging.AddFilter("Infera", LogLevel.Information);
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                if (IPAddress.TryParse(hostName, out var address))
-                {
-                    kestrel.Listen(address, portNumber);
-                }
-                else
-                {
-                    kestrel.ListenLocalhost(portNumber);
-                }
-            });
+            var builder = ServingHost.CreateBuilder(hostName, portNumber, "Infera", LogLevel.Information);
             builder.Services.AddInferaServer(options =>
             {
                 foreach (var (resolved, id, entry) in pinned)
@@ -188,7 +163,6 @@ internal static class ServeCommand
         return command;
     }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     // Seconds ("300", "-1") or a duration with a unit ("30s", "5m", "1h", "250ms").
     private static TimeSpan? ParseKeepAlive(string? text)
