@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.Intrinsics.X86;
 using Microsoft.Extensions.AI;
 
 namespace Infera.Benchmarks.Caching;
@@ -25,7 +24,7 @@ public static class PrefixCacheBenchmark
         var runs = int.Parse(ModelBenchmarks.Option(args, "--runs") ?? "3", CultureInfo.InvariantCulture);
         var replyTokens = int.Parse(ModelBenchmarks.Option(args, "--reply-tokens") ?? "32", CultureInfo.InvariantCulture);
 
-        Console.WriteLine($"machine: {CpuName()}, {Environment.ProcessorCount} logical CPUs, AVX2 {Avx2.IsSupported}, AVX-512F {Avx512F.IsSupported}, AVX-VNNI {AvxVnni.IsSupported}; .NET {Environment.Version}; load average at start: {LoadAverage()}");
+        Console.WriteLine($"machine: {MachineDescription.Cpu()}, {Environment.ProcessorCount} logical CPUs, {MachineDescription.InstructionSets()}; .NET {Environment.Version}; load average at start: {MachineDescription.LoadAverage()}");
         await using var cachedRunner = await OnnxModelRunner.LoadAsync(model, new OnnxModelRunnerOptions());
         await using var plainRunner = await OnnxModelRunner.LoadAsync(model, new OnnxModelRunnerOptions { PrefixCacheBytes = 0 });
         using var cached = new InferaChatClient(cachedRunner);
@@ -121,7 +120,7 @@ public static class PrefixCacheBenchmark
         Console.WriteLine($"questions 2-6, median time to first token with / without cache: {later:F2}x (target <= 0.3x); all replies identical with and without cache: {identical}");
         Console.WriteLine();
         var cache = cachedRunner.PrefixCacheStatistics!.Value;
-        Console.WriteLine($"prefix cache: {cache.Hits} hits, {cache.Misses} misses, {cache.HitTokens} hit tokens, {cache.Evictions} evictions, {cache.Sequences} sequences, {cache.Bytes / (1 << 20)} MiB of {cache.BudgetBytes / (1 << 20)} MiB; process working set {Environment.WorkingSet / (1 << 20)} MiB; load average at end: {LoadAverage()}");
+        Console.WriteLine($"prefix cache: {cache.Hits} hits, {cache.Misses} misses, {cache.HitTokens} hit tokens, {cache.Evictions} evictions, {cache.Sequences} sequences, {cache.Bytes / (1 << 20)} MiB of {cache.BudgetBytes / (1 << 20)} MiB; process working set {Environment.WorkingSet / (1 << 20)} MiB; load average at end: {MachineDescription.LoadAverage()}");
         return identical ? 0 : 1;
     }
 
@@ -165,29 +164,5 @@ public static class PrefixCacheBenchmark
         }
 
         return text;
-    }
-
-    private static string CpuName()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
-        }
-        catch (IOException)
-        {
-            return "unknown CPU";
-        }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
     }
 }

@@ -56,12 +56,12 @@ public static class SamplingModelBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"created {large} in {watch.Elapsed.TotalSeconds:F0} s"));
         }
 
-        Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+        Console.WriteLine($"machine: {MachineDescription.Cpu()}, {Environment.ProcessorCount} logical CPUs, {MachineDescription.InstructionSets()}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineDescription.LoadAverage()}");
         Console.WriteLine($"prompt \"{Prompt}\", up to {tokens} (vocabulary 151,936) or {smallTokens} (stories260K-gqa) new tokens, {threads} threads, {runs} interleaved runs after a warm-up, medians");
         await MeasureAsync(large, tokens, runs, threads).ConfigureAwait(false);
         await MeasureAsync(Path.Combine(ModelBenchmarks.SharedModels(), "stories260K-gqa"), smallTokens, runs, threads).ConfigureAwait(false);
 
-        Console.WriteLine($"load average at the end {LoadAverage()}");
+        Console.WriteLine($"load average at the end {MachineDescription.LoadAverage()}");
         return 0;
     }
 
@@ -169,7 +169,4 @@ public static class SamplingModelBenchmark
 
         return ModelBenchmarks.Median(times);
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -47,7 +47,7 @@ public static partial class RouterBenchmark
             using var viaTwo = Client(routerTwo.Url);
 
             Console.WriteLine($"# router benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"machine: {CpuName()}, {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average at start: {LoadAverage()}");
+            Console.WriteLine($"machine: {MachineDescription.Cpu()}, {Environment.ProcessorCount} logical CPUs, {MachineDescription.InstructionSets()}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average at start: {MachineDescription.LoadAverage()}");
             Console.WriteLine($"backends: 2 x infera serve {Path.GetFileName(modelPath)} --threads 1 --max-concurrency 8{(pin ? ", pinned to CPU 0 and CPU 1 (taskset)" : ", not pinned")}; {requests} requests per level, max_tokens {maxTokens}, {rounds} interleaved rounds");
 
             foreach (var http in new[] { direct, viaOne, viaTwo })
@@ -94,7 +94,7 @@ public static partial class RouterBenchmark
             Console.WriteLine(Ratio(runs, "router c=8", "direct c=8", l => l.OutputTokensPerSecond, "output tok/s router/direct, c=8"));
             Console.WriteLine(Ratio(runs, "router c=8", "direct c=8", l => l.TimeToFirstTokenP50, "TTFT p50 router/direct, c=8"));
             Console.WriteLine(Ratio(runs, "router 2 backends c=16", "1 backend c=16", l => l.OutputTokensPerSecond, "output tok/s 2 backends/1, c=16"));
-            Console.WriteLine($"load average at end: {LoadAverage()}");
+            Console.WriteLine($"load average at end: {MachineDescription.LoadAverage()}");
             return 0;
         }
         finally
@@ -199,30 +199,6 @@ public static partial class RouterBenchmark
 
         process.WaitForExit();
         process.Dispose();
-    }
-
-    private static string CpuName()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
-        }
-        catch (IOException)
-        {
-            return RuntimeInformation.ProcessArchitecture.ToString();
-        }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
     }
 
     [GeneratedRegex(@"^infera: serving ")]

@@ -51,7 +51,7 @@ public static class ServingBenchmark
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
 
         Console.WriteLine($"# serving benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"machine: {CpuName()}, {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average at start: {LoadAverage()}");
+        Console.WriteLine($"machine: {MachineDescription.Cpu()}, {Environment.ProcessorCount} logical CPUs, {MachineDescription.InstructionSets()}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average at start: {MachineDescription.LoadAverage()}");
         Console.WriteLine($"model: {batched.Metadata.ModelId} ({batched.SchedulingModeReason}), {threads} intra-op thread(s); {requests} requests per level, max_tokens {maxTokens}, {rounds} interleaved rounds");
 
         foreach (var model in new[] { Batched, PerRequest })
@@ -111,7 +111,7 @@ public static class ServingBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"resident after {memoryRequests} / after 500: {(double)memory[1].Resident / memory[0].Resident:F3}; managed: {(double)memory[1].Managed / memory[0].Managed:F3}; load average at end: {LoadAverage()}"));
+            $"resident after {memoryRequests} / after 500: {(double)memory[1].Resident / memory[0].Resident:F3}; managed: {(double)memory[1].Managed / memory[0].Managed:F3}; load average at end: {MachineDescription.LoadAverage()}"));
         await app.StopAsync();
         return 0;
     }
@@ -127,30 +127,6 @@ public static class ServingBenchmark
         var words = Story.Split(' ');
         var shift = i % words.Length;
         return string.Join(' ', words.Skip(shift).Concat(words.Take(shift)).Take(24));
-    }
-
-    private static string CpuName()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
-        }
-        catch (IOException)
-        {
-            return RuntimeInformation.ProcessArchitecture.ToString();
-        }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "n/a";
-        }
     }
 
 }

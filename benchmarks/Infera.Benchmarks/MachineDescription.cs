@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 
-namespace Infera.Benchmarks.ModelBuilder;
+namespace Infera.Benchmarks;
 
 /// <summary>The CPU model, its vector instruction sets and the load average, for benchmark reports.</summary>
 internal static class MachineDescription
