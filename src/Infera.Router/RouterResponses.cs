@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -80,7 +78,7 @@ internal static class RouterResponses
     /// <summary>Checks <c>Authorization: Bearer KEY</c> against the router's key in constant time; writes 401 and returns false when it does not match.</summary>
     public static async Task<bool> CheckKeyAsync(HttpContext http, InferaRouterOptions options)
     {
-        if (options.ApiKey is not { } key || IsAuthorized(http.Request.Headers.Authorization.ToString(), key))
+        if (options.ApiKey is not { } key || BearerKey.Matches(http.Request.Headers.Authorization.ToString(), key))
         {
             return true;
         }
@@ -90,21 +88,6 @@ internal static class RouterResponses
             : "Incorrect API key provided.";
         await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, message, "invalid_request_error", null, "invalid_api_key").ConfigureAwait(false);
         return false;
-    }
-
-    internal static bool IsAuthorized(string header, string key)
-    {
-        const string Scheme = "Bearer ";
-        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()), given);
-        SHA256.HashData(Encoding.UTF8.GetBytes(key), expected);
-        return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 
     public static bool NeedsKey(HttpContext http) =>

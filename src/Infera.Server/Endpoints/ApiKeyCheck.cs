@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,7 +9,7 @@ internal static class ApiKeyCheck
     public static RequestDelegate Require(RequestDelegate next) => async http =>
     {
         var options = http.RequestServices.GetRequiredService<InferaServerOptions>();
-        if (options.ApiKey is { } key && !IsAuthorized(http.Request.Headers.Authorization.ToString(), key))
+        if (options.ApiKey is { } key && !BearerKey.Matches(http.Request.Headers.Authorization.ToString(), key))
         {
             var message = http.Request.Headers.Authorization.Count == 0
                 ? "You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'."
@@ -22,20 +20,4 @@ internal static class ApiKeyCheck
 
         await next(http).ConfigureAwait(false);
     };
-
-    internal static bool IsAuthorized(string header, string key)
-    {
-        const string Scheme = "Bearer ";
-        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        // Hashing first makes the comparison take the same time whatever the lengths and contents.
-        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()), given);
-        SHA256.HashData(Encoding.UTF8.GetBytes(key), expected);
-        return CryptographicOperations.FixedTimeEquals(given, expected);
-    }
 }
