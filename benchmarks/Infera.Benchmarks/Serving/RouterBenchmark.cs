@@ -48,7 +48,7 @@ public static partial class RouterBenchmark
 
             Console.WriteLine($"# router benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             Console.WriteLine($"machine: {MachineDescription.Cpu()}, {Environment.ProcessorCount} logical CPUs, {MachineDescription.InstructionSets()}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average at start: {MachineDescription.LoadAverage()}");
-            Console.WriteLine($"backends: 2 x infera serve {Path.GetFileName(modelPath)} --threads 1 --max-concurrency 8{(pin ? ", pinned to CPU 0 and CPU 1 (taskset)" : ", not pinned")}; {requests} requests per level, max_tokens {maxTokens}, {rounds} interleaved rounds");
+            Console.WriteLine($"backends: 2 x infera serve {Path.GetFileName(modelPath)} (default flags){(pin ? ", pinned to CPU 0 and CPU 1 (taskset)" : ", not pinned")}; {requests} requests per level, max_tokens {maxTokens}, {rounds} interleaved rounds");
 
             foreach (var http in new[] { direct, viaOne, viaTwo })
             {
@@ -128,7 +128,7 @@ public static partial class RouterBenchmark
     {
         var infera = InferaExecutable();
         var port = FreePort();
-        var arguments = $"serve --model \"{modelPath}\" --model-id tiny --port {port} --threads 1 --max-concurrency 8 --no-ui";
+        var arguments = $"serve --model \"{modelPath}\" --model-id tiny --port {port} --no-ui";
         var info = cpu is { } core
             ? new ProcessStartInfo("/usr/bin/taskset", $"-c {core} \"{infera}\" {arguments}")
             : new ProcessStartInfo(infera, arguments);
