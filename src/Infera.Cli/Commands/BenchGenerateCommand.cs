@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Infera.Cli.Bench;
 
 namespace Infera.Cli.Commands;
@@ -126,7 +125,7 @@ internal static class BenchGenerateCommand
                     document["overheadMicrosecondsPerToken"] = Math.Round(c.OverheadMicroseconds.Median, 2);
                 }
 
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(document)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(CliJson.Serialize(document)).ConfigureAwait(false);
             }
             else
             {

@@ -144,7 +144,7 @@ internal static class BenchServeCommand
                         ["textsEqualToSequential"] = sequential.TryGetValue(r.Concurrency, out one) ? EqualTexts(r, one) : null,
                     }).ToArray(),
                 };
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(document)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(CliJson.Serialize(document)).ConfigureAwait(false);
             }
 
             return reports.Any(r => r.Errors > 0) || sequential.Values.Any(r => r.Errors > 0) ? CliErrors.Failure : 0;

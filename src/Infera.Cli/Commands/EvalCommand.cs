@@ -48,7 +48,7 @@ internal static class EvalCommand
             progress.Dispose();
             if (asJson)
             {
-                await Console.Out.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+                await Console.Out.WriteLineAsync(CliJson.Serialize(new Dictionary<string, object>
                 {
                     ["perplexity"] = measured.Perplexity,
                     ["tokens"] = measured.Tokens,

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 
 namespace Infera.Cli.Commands;
 
@@ -9,7 +8,6 @@ internal static class GenerateCommand
 {
     private const int DefaultMaxTokens = 256;
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 
     internal static Command Create()
     {
@@ -75,7 +73,7 @@ internal static class GenerateCommand
                     }).ToArray();
                 }
 
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(document, JsonOptions)).ConfigureAwait(false);
+                await stdout.WriteLineAsync(CliJson.Serialize(document)).ConfigureAwait(false);
             }
             else
             {

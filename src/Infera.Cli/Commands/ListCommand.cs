@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Infera.Models;
 
 namespace Infera.Cli.Commands;
@@ -20,7 +19,7 @@ internal static class ListCommand
             var models = await library.ListAsync(ct).ConfigureAwait(false);
             if (result.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(models.Select(ShowCommand.Summary).ToArray(), ShowCommand.JsonOptions)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(CliJson.Serialize(models.Select(ShowCommand.Summary).ToArray(), CliJson.Indented)).ConfigureAwait(false);
                 return 0;
             }
 

@@ -99,7 +99,7 @@ internal sealed class ModelBuilderArguments
     {
         if (json)
         {
-            await Console.Out.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+            await Console.Out.WriteLineAsync(CliJson.Serialize(new Dictionary<string, object>
             {
                 ["output"] = r.OutputDirectory,
                 ["precision"] = r.Precision.ToString().ToLowerInvariant(),

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Infera.Models;
 
 namespace Infera.Cli.Commands;
@@ -9,7 +7,6 @@ namespace Infera.Cli.Commands;
 /// <summary><c>infera show NAME</c>: architecture, parameters, precision, context, chat template, licence, source and defaults of a library model.</summary>
 internal static class ShowCommand
 {
-    internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     internal static Command Create()
     {
@@ -42,7 +39,7 @@ internal static class ShowCommand
                 var document = Summary(model);
                 document["chatTemplate"] = model.ChatTemplate;
                 document["manifest"] = m;
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(document, JsonOptions)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(CliJson.Serialize(document, CliJson.Indented)).ConfigureAwait(false);
                 return 0;
             }
 

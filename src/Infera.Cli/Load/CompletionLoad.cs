@@ -57,7 +57,7 @@ internal static class CompletionLoad
             return await SendOllamaAsync(http, modelId, prompt, maxTokens, cancellationToken).ConfigureAwait(false);
         }
 
-        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        var body = CliJson.Serialize(new Dictionary<string, object>
         {
             ["model"] = modelId,
             ["prompt"] = prompt,
@@ -139,7 +139,7 @@ internal static class CompletionLoad
     /// <summary>One streamed <c>/api/generate</c> request (raw prompt, greedy): NDJSON lines, the last with <c>done</c> and the token counts.</summary>
     public static async Task<StreamedCompletion> SendOllamaAsync(HttpClient http, string modelId, string prompt, int maxTokens, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        var body = CliJson.Serialize(new Dictionary<string, object>
         {
             ["model"] = modelId,
             ["prompt"] = prompt,

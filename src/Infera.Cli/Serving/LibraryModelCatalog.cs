@@ -81,7 +81,7 @@ internal sealed class LibraryModelCatalog(ModelLibrary library) : IModelCatalog
         foreach (var stop in parameters.Stop)
         {
             // A JSON string, so that the value is read as text whatever it holds.
-            result.Add(new("stop", System.Text.Json.JsonSerializer.Serialize(stop)));
+            result.Add(new("stop", CliJson.Serialize(stop)));
         }
 
         return result;
