@@ -11,7 +11,11 @@ internal static class InferaTool
     private const string Configuration = "Release";
 #endif
 
-    public static string Executable => Path.Combine(TestModels.RepositoryRoot, "src", "Infera.Cli", "bin", Configuration, "net10.0", OperatingSystem.IsWindows() ? "infera.exe" : "infera");
+    /// <summary>Gets the executable the tests run: the portable build, or the one <c>INFERA_TEST_TOOL</c> names (such as the
+    /// natively compiled tool of a platform package, to run the same tests against it).</summary>
+    public static string Executable => Environment.GetEnvironmentVariable("INFERA_TEST_TOOL") is { Length: > 0 } tool
+        ? tool
+        : Path.Combine(TestModels.RepositoryRoot, "src", "Infera.Cli", "bin", Configuration, "net10.0", OperatingSystem.IsWindows() ? "infera.exe" : "infera");
 
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments, string? stdin = null, IDictionary<string, string>? environment = null)
     {
