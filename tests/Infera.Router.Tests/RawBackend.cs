@@ -6,23 +6,34 @@ namespace Infera.Tests;
 
 /// <summary>
 /// A minimal HTTP/1.1 server on a loopback socket that stands for an engine whose process dies mid-stream: it answers
-/// <c>/health</c> and <c>/v1/models</c> (model <c>tiny</c>), and to a chat completion writes the response headers and the
-/// given SSE events, then closes the connection as a killed process's does (FIN, without the final chunk).
+/// <c>/health</c> and <c>/v1/models</c> (model <c>tiny</c>; <c>/api/tags</c> too when it speaks Ollama's API), and to a chat completion writes the response headers and the
+/// given SSE events (or, to Ollama's <c>/api/chat</c>, the given NDJSON lines), then closes the connection as a killed
+/// process's does (FIN, without the final chunk).
 /// </summary>
 internal sealed class RawBackend : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly string[] _events;
+    private readonly string[] _ollamaLines;
     private readonly Task _accepting;
     private int _chats;
 
     public RawBackend(params string[] events)
+        : this(events, [])
+    {
+    }
+
+    private RawBackend(string[] events, string[] ollamaLines)
     {
         _events = events;
+        _ollamaLines = ollamaLines;
         _listener.Start();
         _accepting = AcceptAsync();
     }
+
+    /// <summary>A backend whose <c>/api/chat</c> streams the given NDJSON lines and then dies.</summary>
+    public static RawBackend Ollama(params string[] lines) => new([], lines);
 
     public Uri Url => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
 
@@ -58,13 +69,14 @@ internal sealed class RawBackend : IAsyncDisposable
         {
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             var (path, _) = await ReadRequestAsync(stream);
-            if (path.StartsWith("/v1/chat/completions", StringComparison.Ordinal))
+            bool ollama = path.StartsWith("/api/chat", StringComparison.Ordinal);
+            if (ollama || path.StartsWith("/v1/chat/completions", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref _chats);
-                var body = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
-                foreach (var e in _events)
+                var body = new StringBuilder($"HTTP/1.1 200 OK\r\nContent-Type: {(ollama ? "application/x-ndjson" : "text/event-stream")}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+                foreach (var e in ollama ? _ollamaLines : _events)
                 {
-                    var data = $"data: {e}\n\n";
+                    var data = ollama ? e + "\n" : $"data: {e}\n\n";
                     body.Append($"{Encoding.UTF8.GetByteCount(data):x}\r\n{data}\r\n");
                 }
 
@@ -78,6 +90,7 @@ internal sealed class RawBackend : IAsyncDisposable
             {
                 "/health" => ("200 OK", """{"status":"ok"}"""),
                 "/v1/models" => ("200 OK", """{"object":"list","data":[{"id":"tiny","object":"model"}]}"""),
+                "/api/tags" when _ollamaLines.Length > 0 => ("200 OK", """{"models":[{"name":"tiny:latest","model":"tiny:latest"}]}"""),
                 _ => ("404 Not Found", """{"error":"not found"}"""),
             };
             var bytes = Encoding.UTF8.GetBytes(json);

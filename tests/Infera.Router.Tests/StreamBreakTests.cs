@@ -35,6 +35,37 @@ public sealed class StreamBreakTests
     }
 
     [Fact]
+    public async Task OllamaStreamStarted_BackendDies_OneErrorLineAndNoSecondAttempt()
+    {
+        string[] lines =
+        [
+            """{"model":"tiny","created_at":"2026-12-02T00:00:00Z","message":{"role":"assistant","content":"Once"},"done":false}""",
+            """{"model":"tiny","created_at":"2026-12-02T00:00:00Z","message":{"role":"assistant","content":" upon"},"done":false}""",
+        ];
+        await using var first = RawBackend.Ollama(lines);
+        await using var second = RawBackend.Ollama(lines);
+        await using var router = await RouterHost.StartAsync([first.Url, second.Url]);
+        using var client = Backends.Client(router.Url, key: null);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat")
+        {
+            Content = new StringContent("""{"model":"tiny","messages":[{"role":"user","content":"Once"}],"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var received = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        // Ollama's clients read one JSON object per line: the two content lines, then one line with an "error" string.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(received.Length == 3, string.Join("\n", received));
+        Assert.Equal("Once upon", string.Concat(received.Take(2).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("message").GetProperty("content").GetString())));
+        var error = JsonDocument.Parse(received[2]).RootElement.GetProperty("error");
+        Assert.Equal(JsonValueKind.String, error.ValueKind);
+        Assert.Contains("after the stream started", error.GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, first.Chats + second.Chats);
+        Assert.Matches("infera_router_stream_errors_total\\{backend=\"http://127\\.0\\.0\\.1:\\d+\"\\} 1", await client.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
     public async Task BackendBusy_429BeforeTheFirstByte_RetriedOnTheOtherBackend()
     {
         int calls = 0;
