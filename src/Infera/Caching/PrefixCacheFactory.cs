@@ -20,7 +20,7 @@ internal static class PrefixCacheFactory
     /// prefix (continuing it is cheaper than any batch), or when nothing else is running (a generator run alone is as
     /// fast as a one-row batch, and its state is kept for the next request). Both give the same tokens.
     /// </summary>
-    public static bool PreferGenerator(PrefixCache? cache, PrefixCacheSession? session, GenerationPlan plan, EngineScheduler scheduler, int runningRequests)
+    public static bool PreferGenerator(PrefixCache? cache, PrefixCacheSession? session, GenerationPlan plan, BatchScheduler scheduler, int runningRequests)
     {
         if (cache is null || session is null)
         {

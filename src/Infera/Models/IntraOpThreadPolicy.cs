@@ -72,7 +72,13 @@ internal static class IntraOpThreadPolicy
     /// <see cref="MaxDefaultEngines"/>): one per processor for a small model, one for a large model using every processor.
     /// Requests that are not batched get 4 slots.
     /// </summary>
-    public static (IntraOpThreadChoice Threads, int MaxConcurrentRequests) Choose(OnnxModelRunnerOptions options, int? configured, long weightBytes, int processorCount, bool batched)
+    /// <param name="options">The runner's options.</param>
+    /// <param name="configured">The model folder's <c>intra_op_num_threads</c>, or <see langword="null"/>.</param>
+    /// <param name="weightBytes">The size of the model's ONNX files.</param>
+    /// <param name="processorCount">The processors this process may run on.</param>
+    /// <param name="batched">Whether requests will be batched.</param>
+    /// <param name="rowsPerWorker">The rows one batch worker holds (an Engine: <see cref="EngineRows"/>).</param>
+    public static (IntraOpThreadChoice Threads, int MaxConcurrentRequests) Choose(OnnxModelRunnerOptions options, int? configured, long weightBytes, int processorCount, bool batched, int rowsPerWorker = EngineRows)
     {
         if (!batched)
         {
@@ -81,7 +87,7 @@ internal static class IntraOpThreadPolicy
 
         if (options.MaxConcurrentRequests is int max)
         {
-            var engines = Math.Max(1, (max + EngineRows - 1) / EngineRows);
+            var engines = Math.Max(1, (max + rowsPerWorker - 1) / rowsPerWorker);
             return (Choose(options.IntraOpThreads, configured, weightBytes, processorCount, engines), max);
         }
 
