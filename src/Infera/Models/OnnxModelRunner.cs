@@ -299,12 +299,13 @@ public sealed class OnnxModelRunner : IModelRunner
         }
         else if (options.SamplingMode == SamplingMode.Infera)
         {
-            reason = "SamplingMode.Infera samples every token in .NET, which the Engine cannot do.";
+            reason = "SamplingMode.Infera samples every token in .NET, which a batch cannot do.";
         }
         else if (lastPositionLogits)
         {
-            // GenAI's static Engine binds logits for every prompt position; a generator binds the one such a graph computes.
-            reason = "the model computes logits for the last position only ([batch, 1, vocabulary]), which GenAI's Engine cannot bind for prompts.";
+            // GenAI's static Engine binds logits for every prompt position, and a right-padded batch needs each row's own
+            // last prompt position; a generator of its own binds the one position such a graph computes.
+            reason = "the model computes logits for the last position only ([batch, 1, vocabulary]): GenAI's Engine cannot bind them for prompts, and a right-padded batch needs each row's own last prompt position.";
         }
         else if (metadata.AttentionOperator != "GroupQueryAttention")
         {
