@@ -64,6 +64,12 @@ internal sealed class BatchScheduler : IAsyncDisposable
     /// <summary>Gets the total number of model steps the workers ran.</summary>
     public long Steps => _workers.Sum(w => w.Steps);
 
+    /// <summary>
+    /// Gets a value indicating whether more requests are likely within the batch window: a burst of arrivals, or requests
+    /// that finished in a batch just now whose clients have not sent their next one yet.
+    /// </summary>
+    public bool ExpectsMore => ExpectedSoon() > 0;
+
     /// <summary>Gets a value indicating whether the scheduler is being disposed: workers stop their batches.</summary>
     internal bool IsStopping => Volatile.Read(ref _disposed) != 0;
 
