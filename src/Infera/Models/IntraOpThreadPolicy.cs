@@ -19,7 +19,10 @@ internal static class IntraOpThreadPolicy
     /// <summary>Model files (graph and weights) below this size count as small: one thread per operator.</summary>
     public const long SmallModelBytes = 32L << 20;
 
-    /// <summary>The rows of one GenAI 0.18 CPU Engine batch, used to foresee how many Engines will step at once.</summary>
+    /// <summary>
+    /// The rows of one GenAI 0.18 CPU Engine batch, and of one batch generator by default: used to foresee how many batch
+    /// workers will step at once.
+    /// </summary>
     public const int EngineRows = 4;
 
     /// <summary>Chooses the thread count.</summary>

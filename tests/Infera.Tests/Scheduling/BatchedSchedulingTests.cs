@@ -1,29 +1,39 @@
 namespace Infera.Tests;
 
 /// <summary>
-/// Loads stories260K-gqa three times: batched on static-batch generators (the default), batched through GenAI's
-/// Engine, and one generator per request (the reference).
+/// Loads stories260K-gqa four times: batched on static-batch generators (the default: 4 rows each), on one generator of
+/// 8 rows, batched through GenAI's Engine, and one generator per request (the reference).
 /// </summary>
 public sealed class BatchedRunnersFixture : IAsyncLifetime
 {
+    public OnnxModelRunner Default { get; private set; } = null!;
+
+    /// <summary>Gets the runner whose one worker holds 8 rows: the scheduler-level tests queue jobs for its single worker.</summary>
     public OnnxModelRunner Batched { get; private set; } = null!;
 
     public OnnxModelRunner EngineBatched { get; private set; } = null!;
 
     public OnnxModelRunner Sequential { get; private set; } = null!;
 
-    public OnnxModelRunner Get(string batching) => batching == "engine" ? EngineBatched : Batched;
+    public OnnxModelRunner Get(string batching) => batching switch
+    {
+        "engine" => EngineBatched,
+        "generator8" => Batched,
+        _ => Default,
+    };
 
     public async Task InitializeAsync()
     {
         var path = TestModels.Get(TestModels.Stories260KGqa);
-        Batched = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1 });
+        Default = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1 });
+        Batched = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1, BatchRows = 8 });
         EngineBatched = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1, Batching = BatchingKind.Engine });
         Sequential = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { EnableBatching = false, IntraOpThreads = 1 });
     }
 
     public async Task DisposeAsync()
     {
+        await Default.DisposeAsync();
         await Batched.DisposeAsync();
         await EngineBatched.DisposeAsync();
         await Sequential.DisposeAsync();
@@ -53,11 +63,13 @@ public sealed class BatchedSchedulingTests(BatchedRunnersFixture fixture) : ICla
         Assert.Equal(SchedulingMode.PerRequest, fixture.Sequential.SchedulingMode);
         Assert.Contains("EnableBatching", fixture.Sequential.SchedulingModeReason, StringComparison.Ordinal);
 
-        // 8 requests at once: one generator of 8 rows; GenAI's CPU Engine holds 4 rows, so two Engines.
-        Assert.Equal(BatchingKind.Generator, fixture.Batched.Batching);
+        // 8 requests at once: two generators of 4 rows by default, or one of 8; GenAI's CPU Engine holds 4 rows, so two Engines.
+        Assert.Equal(BatchingKind.Generator, fixture.Default.Batching);
+        Assert.Equal(2, fixture.Default.Scheduler!.WorkerCount);
+        Assert.Equal(4, fixture.Default.Scheduler!.BatchCapacity);
+        Assert.Contains("2 static-batch generator(s) of up to 4 rows", fixture.Default.SchedulingModeReason, StringComparison.Ordinal);
         Assert.Equal(1, fixture.Batched.Scheduler!.WorkerCount);
         Assert.Equal(8, fixture.Batched.Scheduler!.BatchCapacity);
-        Assert.Contains("static-batch generator", fixture.Batched.SchedulingModeReason, StringComparison.Ordinal);
         Assert.Equal(BatchingKind.Engine, fixture.EngineBatched.Batching);
         Assert.Equal(2, fixture.EngineBatched.Scheduler!.WorkerCount);
         Assert.Contains("Engine", fixture.EngineBatched.SchedulingModeReason, StringComparison.Ordinal);
@@ -73,6 +85,7 @@ public sealed class BatchedSchedulingTests(BatchedRunnersFixture fixture) : ICla
 
     [Theory]
     [InlineData("generator")]
+    [InlineData("generator8")]
     [InlineData("engine")]
     public async Task GenerateAsync_EightConcurrentGreedyRequestsOfDifferentLengths_EachEqualsSequentialResult(string batching)
     {
