@@ -286,7 +286,7 @@ public sealed class OnnxModelRunner : IModelRunner
     /// The rows of one batch generator unless the options say otherwise: as many batch workers as the runner's
     /// concurrency needs at 4 rows each, one per processor for a small model, so that the batches step on every
     /// processor at once. On 2 processors 8 concurrent requests as 2 generators of 4 rows served more tokens per second
-    /// over HTTP than one of 8, which costs less CPU per token (docs/benchmarks/serving.md).
+    /// over HTTP than one generator of 8 rows (docs/benchmarks/serving.md).
     /// </summary>
     internal const int DefaultGeneratorBatchRows = IntraOpThreadPolicy.EngineRows;
 
