@@ -224,6 +224,11 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
         {
             FailAll(new InferaException($"ONNX Runtime GenAI failed during generation: {ex.Message}", ex));
         }
+        catch (Exception ex)
+        {
+            // The batch's requests get the failure; the worker's thread goes on with the next batch.
+            FailAll(ex);
+        }
 
         _rows.Clear();
         PublishCounters();
