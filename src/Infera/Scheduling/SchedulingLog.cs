@@ -5,7 +5,7 @@ namespace Infera;
 /// <summary>Log messages about how a runner schedules requests.</summary>
 internal static partial class SchedulingLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Model {ModelId}: batched scheduling on {Batching} ({WorkerCount} worker(s) of up to {BatchCapacity} rows, attention {Attention}).")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Model {ModelId}: batched scheduling, {Batching} batches ({WorkerCount} worker(s) of up to {BatchCapacity} rows, attention {Attention}).")]
     public static partial void Batched(ILogger logger, string modelId, string batching, int workerCount, int batchCapacity, string? attention);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Model {ModelId}: one generator per request, no batching: {Reason}")]
