@@ -40,9 +40,9 @@ public sealed partial class MetricsTests(ServerFixture fixture)
 
         var text = await ScrapeAsync(http);
 
-        // The GroupQueryAttention model is batched; the plain one runs one generator per request, and says so.
-        Assert.Matches(Series("infera_scheduling_mode", "gen_ai_request_model=\"stories260K-gqa\"", "infera_scheduling_mode=\"batched\""), text);
-        Assert.Matches(Series("infera_scheduling_mode", "gen_ai_request_model=\"stories260K-onnx\"", "infera_scheduling_mode=\"per_request\""), text);
+        // The GroupQueryAttention model is batched (on static-batch generators); the plain one runs one generator per request, and says so.
+        Assert.Matches(Series("infera_scheduling_mode", "gen_ai_request_model=\"stories260K-gqa\"", "infera_scheduling_mode=\"batched\"", "infera_batching=\"generator\""), text);
+        Assert.Matches(Series("infera_scheduling_mode", "gen_ai_request_model=\"stories260K-onnx\"", "infera_scheduling_mode=\"per_request\"", "infera_batching=\"none\""), text);
         foreach (var gauge in new[] { "infera_requests_queued", "infera_requests_running", "infera_batch_size", "infera_kv_cache_usage" })
         {
             Assert.Matches(Series(gauge, "gen_ai_request_model=\"stories260K-gqa\""), text);

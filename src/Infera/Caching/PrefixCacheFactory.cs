@@ -16,11 +16,13 @@ internal static class PrefixCacheFactory
     }
 
     /// <summary>
-    /// Whether a request the Engine could batch should run on a generator instead: when a kept sequence shares its
-    /// prefix (continuing it is cheaper than any batch), or when nothing else is running (a generator run alone is as
-    /// fast as a one-row batch, and its state is kept for the next request). Both give the same tokens.
+    /// Whether a request a batch could take should run on a generator instead: when a kept sequence shares its prefix
+    /// (continuing it is cheaper than any batch), or when nothing else is running and no other request is expected
+    /// within the batch window (a generator run alone is as fast as a one-row batch, and its state is kept for the next
+    /// request; when the rows of a batch just finished, their clients' next requests are about to arrive and share a
+    /// batch). Both give the same tokens.
     /// </summary>
-    public static bool PreferGenerator(PrefixCache? cache, PrefixCacheSession? session, GenerationPlan plan, EngineScheduler scheduler, int runningRequests)
+    public static bool PreferGenerator(PrefixCache? cache, PrefixCacheSession? session, GenerationPlan plan, BatchScheduler scheduler, int runningRequests)
     {
         if (cache is null || session is null)
         {
@@ -28,7 +30,7 @@ internal static class PrefixCacheFactory
         }
 
         var key = PrefixCacheSession.KeyFor(plan, cache.Layout)!;
-        if (cache.HasMatch(plan.PromptTokens, key, plan.MaxLength) || (runningRequests <= 1 && scheduler.ActiveRows == 0 && scheduler.Queued == 0))
+        if (cache.HasMatch(plan.PromptTokens, key, plan.MaxLength) || (runningRequests <= 1 && scheduler.ActiveRows == 0 && scheduler.Queued == 0 && !scheduler.ExpectsMore))
         {
             return true;
         }

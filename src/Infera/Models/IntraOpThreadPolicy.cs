@@ -19,7 +19,10 @@ internal static class IntraOpThreadPolicy
     /// <summary>Model files (graph and weights) below this size count as small: one thread per operator.</summary>
     public const long SmallModelBytes = 32L << 20;
 
-    /// <summary>The rows of one GenAI 0.18 CPU Engine batch, used to foresee how many Engines will step at once.</summary>
+    /// <summary>
+    /// The rows of one GenAI 0.18 CPU Engine batch, and of one batch generator by default: used to foresee how many batch
+    /// workers will step at once.
+    /// </summary>
     public const int EngineRows = 4;
 
     /// <summary>Chooses the thread count.</summary>
@@ -72,7 +75,13 @@ internal static class IntraOpThreadPolicy
     /// <see cref="MaxDefaultEngines"/>): one per processor for a small model, one for a large model using every processor.
     /// Requests that are not batched get 4 slots.
     /// </summary>
-    public static (IntraOpThreadChoice Threads, int MaxConcurrentRequests) Choose(OnnxModelRunnerOptions options, int? configured, long weightBytes, int processorCount, bool batched)
+    /// <param name="options">The runner's options.</param>
+    /// <param name="configured">The model folder's <c>intra_op_num_threads</c>, or <see langword="null"/>.</param>
+    /// <param name="weightBytes">The size of the model's ONNX files.</param>
+    /// <param name="processorCount">The processors this process may run on.</param>
+    /// <param name="batched">Whether requests will be batched.</param>
+    /// <param name="rowsPerWorker">The rows one batch worker holds (an Engine: <see cref="EngineRows"/>).</param>
+    public static (IntraOpThreadChoice Threads, int MaxConcurrentRequests) Choose(OnnxModelRunnerOptions options, int? configured, long weightBytes, int processorCount, bool batched, int rowsPerWorker = EngineRows)
     {
         if (!batched)
         {
@@ -81,7 +90,7 @@ internal static class IntraOpThreadPolicy
 
         if (options.MaxConcurrentRequests is int max)
         {
-            var engines = Math.Max(1, (max + EngineRows - 1) / EngineRows);
+            var engines = Math.Max(1, (max + rowsPerWorker - 1) / rowsPerWorker);
             return (Choose(options.IntraOpThreads, configured, weightBytes, processorCount, engines), max);
         }
 

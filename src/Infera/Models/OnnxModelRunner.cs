@@ -19,9 +19,9 @@ namespace Infera;
 /// </para>
 /// <para>
 /// Models whose batched results equal their sequential ones (GroupQueryAttention models, detected when the model
-/// loads) are served through ONNX Runtime GenAI's native Engine, which advances several concurrent requests with one
-/// model step (<see cref="SchedulingMode"/> says which mode is in use and <see cref="SchedulingModeReason"/> why).
-/// Greedy output is the same token for token either way.
+/// loads) batch concurrent requests: one model step advances several of them, on static-batch ONNX Runtime GenAI
+/// generators (or GenAI's native Engine) (<see cref="SchedulingMode"/> says which mode is in use and
+/// <see cref="SchedulingModeReason"/> why). Greedy output is the same token for token either way.
 /// </para>
 /// <para>
 /// Disposing the runner stops every generation in progress within one token step (their readers get an
@@ -39,13 +39,13 @@ public sealed class OnnxModelRunner : IModelRunner
     private readonly ConcurrentDictionary<long, Task> _activeLoops = new();
     private readonly HashSet<int> _eosTokenIds;
     private readonly SamplingMode _samplingMode;
-    private readonly EngineScheduler? _scheduler;
+    private readonly BatchScheduler? _scheduler;
     private readonly GenerationWorkers _workers;
     private readonly PrefixCache? _prefixCache;
     private long _nextRequestId;
     private int _disposed;
 
-    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, EngineScheduler? scheduler, string schedulingReason, string threadsReason, PrefixCache? prefixCache)
+    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, BatchScheduler? scheduler, string schedulingReason, string threadsReason, PrefixCache? prefixCache)
     {
         _prefixCache = prefixCache;
         _model = model;
@@ -77,10 +77,10 @@ public sealed class OnnxModelRunner : IModelRunner
     /// <summary>Gets the number of requests generating right now.</summary>
     public int RunningRequests => Math.Max(0, _gate.Running - (_scheduler?.Queued ?? 0));
 
-    /// <summary>Gets the number of requests waiting for a free slot (or, in batched mode, for an Engine batch).</summary>
+    /// <summary>Gets the number of requests waiting for a free slot (or, in batched mode, for a batch).</summary>
     public int QueuedRequests => _gate.Queued + (_scheduler?.Queued ?? 0);
 
-    /// <summary>Gets how concurrent requests are scheduled: batched through ONNX Runtime GenAI's Engine, or one generator per request.</summary>
+    /// <summary>Gets how concurrent requests are scheduled: batched (one model step advances several requests), or one generator per request.</summary>
     public SchedulingMode SchedulingMode => _scheduler is null ? SchedulingMode.PerRequest : SchedulingMode.Batched;
 
     /// <summary>Gets why the runner chose its <see cref="SchedulingMode"/>, in words (also logged when the model loads).</summary>
@@ -93,17 +93,20 @@ public sealed class OnnxModelRunner : IModelRunner
     /// </summary>
     public string IntraOpThreadsReason { get; }
 
-    /// <summary>Gets the number of requests advanced together by the current Engine steps, or the generators running in per-request mode.</summary>
+    /// <summary>Gets what batches are advanced with in batched mode, or <see langword="null"/> in per-request mode.</summary>
+    internal BatchingKind? Batching => _scheduler?.Kind;
+
+    /// <summary>Gets the number of requests advanced together by the current batch steps, or the generators running in per-request mode.</summary>
     internal int BatchSize => _scheduler?.ActiveRows ?? _gate.Running;
 
-    /// <summary>Gets the fraction of the Engines' key-value cache capacity in use (0 in per-request mode).</summary>
+    /// <summary>Gets the fraction of the batches' key-value cache capacity in use (0 in per-request mode).</summary>
     internal double KeyValueCacheUsage => _scheduler?.KeyValueCacheUsage(Metadata.ContextLength) ?? 0;
 
-    /// <summary>Gets the Engine steps run since the model loaded (0 in per-request mode).</summary>
+    /// <summary>Gets the batch steps (one model run over a batch) run since the model loaded (0 in per-request mode).</summary>
     internal long EngineSteps => _scheduler?.Steps ?? 0;
 
-    /// <summary>Gets the Engine scheduler in batched mode.</summary>
-    internal EngineScheduler? Scheduler => _scheduler;
+    /// <summary>Gets the batch scheduler in batched mode.</summary>
+    internal BatchScheduler? Scheduler => _scheduler;
 
     /// <summary>Gets a snapshot of the prefix cache's use, or <see langword="null"/> when it is off (<see cref="OnnxModelRunnerOptions.PrefixCacheBytes"/> = 0).</summary>
     public PrefixCacheStatistics? PrefixCacheStatistics => _prefixCache is { } cache
@@ -157,12 +160,14 @@ public sealed class OnnxModelRunner : IModelRunner
 
         progress?.Report(new ModelLoadProgress("Checking the execution provider", 0.1));
         var provider = ChooseProvider(options);
+        var batching = ChooseBatching(options, folder.ReadTokenId("pad_token_id"));
         var (threads, maxConcurrent) = IntraOpThreadPolicy.Choose(
             options,
             folder.ReadIntraOpThreads(),
             folder.WeightBytes(),
             Environment.ProcessorCount,
-            IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits);
+            IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits,
+            batching == BatchingKind.Generator ? GeneratorBatchRows(options) : IntraOpThreadPolicy.EngineRows);
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
@@ -216,7 +221,7 @@ public sealed class OnnxModelRunner : IModelRunner
                 threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
                 threads.Reason);
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
-            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits);
+            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits, batching);
             var prefixCache = PrefixCacheFactory.Create(folder, contextLength, options.PrefixCacheBytes);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
             return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache);
@@ -260,7 +265,32 @@ public sealed class OnnxModelRunner : IModelRunner
         }
     }
 
-    private static (EngineScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, bool lastPositionLogits)
+    /// <summary>
+    /// What batches run on: static-batch generators by default; GenAI's Engine when the options or the environment
+    /// variable <c>INFERA_BATCHING=engine</c> ask for it, or when the model names no pad token to right-pad prompts with.
+    /// </summary>
+    private static BatchingKind ChooseBatching(OnnxModelRunnerOptions options, int? padTokenId)
+    {
+        var kind = options.Batching ?? (Environment.GetEnvironmentVariable("INFERA_BATCHING")?.Trim().ToLowerInvariant() switch
+        {
+            "engine" => BatchingKind.Engine,
+            _ => BatchingKind.Generator,
+        });
+        return kind == BatchingKind.Generator && padTokenId is null ? BatchingKind.Engine : kind;
+    }
+
+    /// <summary>The rows of one batch generator: <see cref="OnnxModelRunnerOptions.BatchRows"/>, or <see cref="DefaultGeneratorBatchRows"/>.</summary>
+    private static int GeneratorBatchRows(OnnxModelRunnerOptions options) => options.BatchRows ?? DefaultGeneratorBatchRows;
+
+    /// <summary>
+    /// The rows of one batch generator unless the options say otherwise: as many batch workers as the runner's
+    /// concurrency needs at 4 rows each, one per processor for a small model, so that the batches step on every
+    /// processor at once. On 2 processors 8 concurrent requests as 2 generators of 4 rows served more tokens per second
+    /// over HTTP than one generator of 8 rows (docs/benchmarks/serving.md).
+    /// </summary>
+    internal const int DefaultGeneratorBatchRows = IntraOpThreadPolicy.EngineRows;
+
+    private static (BatchScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, bool lastPositionLogits, BatchingKind batching)
     {
         var logger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
         string reason;
@@ -270,12 +300,13 @@ public sealed class OnnxModelRunner : IModelRunner
         }
         else if (options.SamplingMode == SamplingMode.Infera)
         {
-            reason = "SamplingMode.Infera samples every token in .NET, which the Engine cannot do.";
+            reason = "SamplingMode.Infera samples every token in .NET, which a batch cannot do.";
         }
         else if (lastPositionLogits)
         {
-            // GenAI's static Engine binds logits for every prompt position; a generator binds the one such a graph computes.
-            reason = "the model computes logits for the last position only ([batch, 1, vocabulary]), which GenAI's Engine cannot bind for prompts.";
+            // GenAI's static Engine binds logits for every prompt position, and a right-padded batch needs each row's own
+            // last prompt position; a generator of its own binds the one position such a graph computes.
+            reason = "the model computes logits for the last position only ([batch, 1, vocabulary]): GenAI's Engine cannot bind them for prompts, and a right-padded batch needs each row's own last prompt position.";
         }
         else if (metadata.AttentionOperator != "GroupQueryAttention")
         {
@@ -287,9 +318,20 @@ public sealed class OnnxModelRunner : IModelRunner
         {
             try
             {
-                var scheduler = EngineScheduler.CreateAsync(model, maxConcurrent).GetAwaiter().GetResult();
-                reason = $"GroupQueryAttention model: {scheduler.EngineCount} Engine(s) of {scheduler.BatchCapacity} rows.";
-                SchedulingLog.Batched(logger, metadata.ModelId, scheduler.EngineCount, scheduler.BatchCapacity, metadata.AttentionOperator);
+                BatchScheduler scheduler;
+                if (batching == BatchingKind.Generator)
+                {
+                    var settings = new GeneratorBatchSettings(GeneratorBatchRows(options), metadata.PadTokenId!.Value, metadata.ContextLength, metadata.VocabularySize, metadata.EosTokenIds.ToHashSet());
+                    scheduler = BatchScheduler.CreateAsync(model, maxConcurrent, settings).GetAwaiter().GetResult();
+                    reason = $"GroupQueryAttention model: {scheduler.WorkerCount} static-batch generator(s) of up to {scheduler.BatchCapacity} rows.";
+                }
+                else
+                {
+                    scheduler = BatchScheduler.CreateAsync(model, maxConcurrent).GetAwaiter().GetResult();
+                    reason = $"GroupQueryAttention model: {scheduler.WorkerCount} ONNX Runtime GenAI Engine(s) of {scheduler.BatchCapacity} rows.";
+                }
+
+                SchedulingLog.Batched(logger, metadata.ModelId, GenerationInstrumentation.BatchingName(scheduler.Kind), scheduler.WorkerCount, scheduler.BatchCapacity, metadata.AttentionOperator);
                 return (scheduler, reason);
             }
             catch (InferaException ex)
@@ -400,19 +442,20 @@ public sealed class OnnxModelRunner : IModelRunner
         }
     }
 
-    /// <summary>Whether the Engine produces exactly what a generator would for this request.</summary>
+    /// <summary>Whether a batch produces exactly what a generator of its own would for this request.</summary>
     private static bool CanBatch(GenerationPlan plan)
     {
         var options = plan.Options;
 
-        // Seeds need a dynamic Engine; constraints and Infera's sampler run on a generator.
+        // A seeded sampled request draws its own random numbers (a batch's rows share one generator's); constraints and
+        // Infera's sampler run on a generator of their own.
         var seededSampling = options.Seed is not null && !options.IsGreedy;
         return !plan.UseInferaSampler && !seededSampling && options.Constraint is null;
     }
 
-    private async IAsyncEnumerable<TokenUpdate> GenerateBatchedAsync(EngineScheduler scheduler, GenerationPlan plan, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<TokenUpdate> GenerateBatchedAsync(BatchScheduler scheduler, GenerationPlan plan, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var job = new EngineJob(plan.PromptTokens, plan.MaxNewTokens, plan.Options);
+        var job = new BatchJob(plan.PromptTokens, plan.MaxNewTokens, plan.Options);
         using var decoder = _tokenizer.CreateStreamDecoder();
         scheduler.Submit(job);
         var index = 0;
@@ -420,7 +463,7 @@ public sealed class OnnxModelRunner : IModelRunner
         {
             while (true)
             {
-                EngineOutput output;
+                BatchOutput output;
                 try
                 {
                     if (!await job.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))

@@ -55,11 +55,20 @@ public sealed class OnnxModelRunnerOptions
     public SamplingMode SamplingMode { get; set; } = SamplingMode.Auto;
 
     /// <summary>
-    /// Gets or sets a value indicating whether concurrent requests may be batched through ONNX Runtime GenAI's Engine
+    /// Gets or sets a value indicating whether concurrent requests may be batched
     /// (see <see cref="Infera.SchedulingMode.Batched"/>). The default is <see langword="true"/>: models whose batched
     /// results equal their sequential ones (GroupQueryAttention models) are batched, others run one generator per request.
     /// </summary>
     public bool EnableBatching { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets what batches run on: <see langword="null"/> (the default) takes the environment variable
+    /// <c>INFERA_BATCHING</c> (<c>engine</c> for GenAI's Engine), otherwise static-batch generators.
+    /// </summary>
+    internal BatchingKind? Batching { get; set; }
+
+    /// <summary>Gets or sets the rows of one batch generator; <see langword="null"/> (the default) uses <see cref="OnnxModelRunner.DefaultGeneratorBatchRows"/>.</summary>
+    internal int? BatchRows { get; set; }
 
     /// <summary>
     /// Gets or sets the memory, in bytes, that finished requests' key/value state may keep so that later requests whose

@@ -9,7 +9,7 @@ namespace Infera;
 /// <remarks>
 /// Every <c>OgaResult*</c> a function returns is null on success; <see cref="Check"/> turns a non-null one into an
 /// exception and frees it. Engine, event buffer, cancel, capability and pending-request calls must run on the Engine's
-/// owner thread (the thread that created it); <see cref="EngineScheduler"/> keeps them there.
+/// owner thread (the thread that created it); <see cref="BatchScheduler"/> keeps them there.
 /// </remarks>
 internal static partial class NativeMethods
 {

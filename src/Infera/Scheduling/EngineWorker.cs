@@ -9,23 +9,23 @@ namespace Infera;
 /// admits the next batch only when every row of the current one has finished. So a worker takes a new batch from the
 /// scheduler's queue only when it is idle, and leaves queued requests to another worker otherwise.
 /// </remarks>
-internal sealed class EngineWorker : IDisposable
+internal sealed class EngineWorker : IBatchWorker
 {
     private const int EventCapacity = 64;
 
-    private readonly EngineScheduler _scheduler;
+    private readonly BatchScheduler _scheduler;
     private readonly IntPtr _modelHandle;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<EngineJob> _active = [];
-    private readonly Dictionary<IntPtr, EngineJob> _byRequest = [];
-    private readonly List<EngineJob> _taken = [];
+    private readonly List<BatchJob> _active = [];
+    private readonly Dictionary<IntPtr, BatchJob> _byRequest = [];
+    private readonly List<BatchJob> _taken = [];
     private long _steps;
     private int _activeRows;
     private int _residentTokens;
 
-    public EngineWorker(EngineScheduler scheduler, IntPtr modelHandle, int index)
+    public EngineWorker(BatchScheduler scheduler, IntPtr modelHandle, int index)
     {
         _scheduler = scheduler;
         _modelHandle = modelHandle;
@@ -150,7 +150,7 @@ internal sealed class EngineWorker : IDisposable
         }
     }
 
-    private unsafe void Begin(EngineHandle engine, EngineJob job)
+    private unsafe void Begin(EngineHandle engine, BatchJob job)
     {
         job.Worker = this;
         if (job.IsCancelRequested)
@@ -195,7 +195,7 @@ internal sealed class EngineWorker : IDisposable
         }
     }
 
-    private static void ConfigureTurn(TurnOptionsHandle turn, EngineJob job)
+    private static void ConfigureTurn(TurnOptionsHandle turn, BatchJob job)
     {
         NativeMethods.Check(NativeMethods.OgaTurnOptionsSetMaxGeneratedTokens(turn, (ulong)job.MaxNewTokens));
         var options = job.Options;
@@ -266,7 +266,7 @@ internal sealed class EngineWorker : IDisposable
 
             if (token >= 0 || finish != NativeMethods.FinishReasonNone)
             {
-                job.Writer.TryWrite(new EngineOutput(token, finish, step));
+                job.Writer.TryWrite(new BatchOutput(token, finish, step));
             }
 
             if (finish != NativeMethods.FinishReasonNone)
@@ -286,7 +286,7 @@ internal sealed class EngineWorker : IDisposable
         }
     }
 
-    private void Close(EngineJob job, bool cancel)
+    private void Close(BatchJob job, bool cancel)
     {
         if (job.Request is not { } request)
         {
@@ -315,7 +315,7 @@ internal sealed class EngineWorker : IDisposable
         job.ClosedAtStep = Steps;
     }
 
-    private void Complete(EngineJob job, Exception? error)
+    private void Complete(BatchJob job, Exception? error)
     {
         job.Writer.TryComplete(error);
         _scheduler.OnCompleted(job);

@@ -5,8 +5,8 @@ namespace Infera;
 /// <summary>Log messages about how a runner schedules requests.</summary>
 internal static partial class SchedulingLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Model {ModelId}: batched scheduling through ONNX Runtime GenAI's Engine ({EngineCount} Engine(s) of {BatchCapacity} rows, attention {Attention}).")]
-    public static partial void Batched(ILogger logger, string modelId, int engineCount, int batchCapacity, string? attention);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Model {ModelId}: batched scheduling, {Batching} batches ({WorkerCount} worker(s) of up to {BatchCapacity} rows, attention {Attention}).")]
+    public static partial void Batched(ILogger logger, string modelId, string batching, int workerCount, int batchCapacity, string? attention);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Model {ModelId}: one generator per request, no batching: {Reason}")]
     public static partial void PerRequest(ILogger logger, string modelId, string reason);

@@ -44,12 +44,12 @@ internal static class GenerationInstrumentation
 
     static GenerationInstrumentation()
     {
-        Meter.CreateObservableGauge("infera.requests.queued", () => Observe(r => r.QueuedRequests), unit: "{request}", description: "Requests waiting for a slot or an Engine batch.");
+        Meter.CreateObservableGauge("infera.requests.queued", () => Observe(r => r.QueuedRequests), unit: "{request}", description: "Requests waiting for a slot or a batch.");
         Meter.CreateObservableGauge("infera.requests.running", () => Observe(r => r.RunningRequests), unit: "{request}", description: "Requests generating now.");
-        Meter.CreateObservableGauge("infera.batch.size", () => Observe(r => r.BatchSize), unit: "{request}", description: "Requests advanced by the current Engine steps (batched mode) or generators running (per-request mode).");
-        Meter.CreateObservableGauge("infera.kv_cache.usage", () => ObserveDouble(r => r.KeyValueCacheUsage), unit: "1", description: "Fraction of the Engines' key-value cache capacity holding tokens (batched mode; 0 otherwise).");
-        Meter.CreateObservableGauge("infera.scheduling.mode", ObserveMode, unit: null, description: "1 for the scheduling mode in use, tagged infera.scheduling.mode = batched or per_request.");
-        Meter.CreateObservableCounter("infera.engine.steps", () => Observe(r => r.EngineSteps), unit: "{step}", description: "Engine steps (one model run over a batch) since the model loaded.");
+        Meter.CreateObservableGauge("infera.batch.size", () => Observe(r => r.BatchSize), unit: "{request}", description: "Requests advanced by the current batch steps (batched mode) or generators running (per-request mode).");
+        Meter.CreateObservableGauge("infera.kv_cache.usage", () => ObserveDouble(r => r.KeyValueCacheUsage), unit: "1", description: "Fraction of the batches' key-value cache capacity holding tokens (batched mode; 0 otherwise).");
+        Meter.CreateObservableGauge("infera.scheduling.mode", ObserveMode, unit: null, description: "1 for the scheduling mode in use, tagged infera.scheduling.mode = batched or per_request and infera.batching = generator, engine or none.");
+        Meter.CreateObservableCounter("infera.engine.steps", () => Observe(r => r.EngineSteps), unit: "{step}", description: "Batch steps (one model run over a batch) since the model loaded.");
         Meter.CreateObservableCounter("infera.prefix_cache.hits", () => Observe(r => r.PrefixCache?.Hits ?? 0), unit: "{request}", description: "Requests that continued a kept sequence from the prefix cache.");
         Meter.CreateObservableCounter("infera.prefix_cache.misses", () => Observe(r => r.PrefixCache?.Misses ?? 0), unit: "{request}", description: "Cacheable requests that found no kept sequence to continue.");
         Meter.CreateObservableCounter("infera.prefix_cache.hit_tokens", () => Observe(r => r.PrefixCache?.HitTokens ?? 0), unit: "{token}", description: "Prompt tokens taken from the prefix cache instead of computed.");
@@ -67,6 +67,14 @@ internal static class GenerationInstrumentation
     public static void Unregister(OnnxModelRunner runner) => Runners.TryRemove(runner, out _);
 
     public static string ModeName(SchedulingMode mode) => mode == SchedulingMode.Batched ? "batched" : "per_request";
+
+    /// <summary>The name of what batches run on, as the <c>infera.batching</c> tag says it: generator, engine, or none.</summary>
+    public static string BatchingName(BatchingKind? kind) => kind switch
+    {
+        BatchingKind.Generator => "generator",
+        BatchingKind.Engine => "engine",
+        _ => "none",
+    };
 
     /// <summary>Measures a generation: its span, duration, time to first token, time per output token and token usage.</summary>
     public static async IAsyncEnumerable<TokenUpdate> Instrument(
@@ -216,7 +224,8 @@ internal static class GenerationInstrumentation
             yield return new Measurement<int>(
                 1,
                 new KeyValuePair<string, object?>("gen_ai.request.model", runner.Metadata.ModelId),
-                new KeyValuePair<string, object?>("infera.scheduling.mode", ModeName(runner.SchedulingMode)));
+                new KeyValuePair<string, object?>("infera.scheduling.mode", ModeName(runner.SchedulingMode)),
+                new KeyValuePair<string, object?>("infera.batching", BatchingName(runner.Batching)));
         }
     }
 }

@@ -11,7 +11,8 @@ namespace Infera;
 /// <c>gen_ai.request.model</c>, <c>gen_ai.provider.name</c> and, on failures, <c>error.type</c>; and gauges per loaded
 /// model: <c>infera.requests.queued</c>, <c>infera.requests.running</c>, <c>infera.batch.size</c>,
 /// <c>infera.kv_cache.usage</c> (fraction of the batch's key-value cache in use) and <c>infera.scheduling.mode</c>
-/// (1, tagged with the mode in use: <c>batched</c> or <c>per_request</c>), plus the counter <c>infera.engine.steps</c>.
+/// (1, tagged with the mode in use: <c>batched</c> or <c>per_request</c>, and <c>infera.batching</c>: what batches run
+/// on, <c>generator</c>, <c>engine</c> or <c>none</c>), plus the counter <c>infera.engine.steps</c> (batch steps).
 /// </para>
 /// <para>
 /// Each generation is one span named <c>{gen_ai.operation.name} {model}</c>. Prompt and completion text are recorded

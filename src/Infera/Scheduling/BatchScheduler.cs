@@ -6,83 +6,102 @@ using Microsoft.ML.OnnxRuntimeGenAI;
 namespace Infera;
 
 /// <summary>
-/// Batches concurrent requests on one model through ONNX Runtime GenAI's native Engine: a few Engines, each owned by
-/// its own thread, take batches of queued requests and advance all of a batch's rows with one model step.
+/// Batches concurrent requests on one model: a few workers, each on its own thread, take batches of queued requests
+/// and advance all of a batch's rows with one model step. A worker is a static-batch generator
+/// (<see cref="GeneratorBatchWorker"/>, the default) or ONNX Runtime GenAI's native Engine (<see cref="EngineWorker"/>),
+/// as <see cref="BatchingKind"/> says.
 /// </summary>
 /// <remarks>
 /// <para>
-/// GenAI 0.18's CPU Engine is static: a batch holds at most four rows, and the next batch is admitted only when the
-/// whole current batch has finished. To serve more concurrent requests than one batch holds, the scheduler runs
-/// <c>ceil(maxConcurrent / rows)</c> Engines over the same model; an idle Engine takes up to a batch of queued requests.
+/// Both kinds batch statically: a worker takes the next batch only when the whole current batch has finished. To serve
+/// more concurrent requests than one batch holds, the scheduler runs <c>ceil(maxConcurrent / rows)</c> workers over the
+/// same model; an idle worker takes up to a batch of queued requests.
 /// </para>
 /// <para>
-/// When an Engine becomes idle while other requests are in flight, or just after requests finished (clients that send
+/// When a worker becomes idle while other requests are in flight, or just after requests finished (clients that send
 /// their next request right away), it waits up to <see cref="BatchWindow"/> for more requests to fill its batch.
 /// </para>
 /// </remarks>
-internal sealed class EngineScheduler : IAsyncDisposable
+internal sealed class BatchScheduler : IAsyncDisposable
 {
     private static readonly long RecentTicks = Stopwatch.Frequency / 50;
     private const int BatchWindowMilliseconds = 4;
     private static readonly long WindowTicks = Stopwatch.Frequency * BatchWindowMilliseconds / 1000;
 
-    private readonly Channel<EngineJob> _queue = Channel.CreateUnbounded<EngineJob>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
+    private readonly Channel<BatchJob> _queue = Channel.CreateUnbounded<BatchJob>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<long> _recentCompletions = new();
     private readonly ConcurrentQueue<long> _recentSubmissions = new();
-    private readonly List<EngineWorker> _workers = [];
+    private readonly List<IBatchWorker> _workers = [];
     private int _queued;
     private int _inFlight;
     private int _disposed;
     private long _lastSubmit;
     private long _burstUntil;
 
-    private EngineScheduler()
+    private BatchScheduler()
     {
     }
 
-    /// <summary>Gets how long an idle Engine waits for more requests to fill a batch when more are expected.</summary>
+    /// <summary>Gets how long an idle worker waits for more requests to fill a batch when more are expected.</summary>
     public static TimeSpan BatchWindow => TimeSpan.FromMilliseconds(BatchWindowMilliseconds);
 
-    /// <summary>Gets the number of Engines.</summary>
-    public int EngineCount => _workers.Count;
+    /// <summary>Gets what the workers advance their batches with.</summary>
+    public BatchingKind Kind { get; private set; }
 
-    /// <summary>Gets the rows one Engine batch holds.</summary>
+    /// <summary>Gets the number of workers (Engines or batch generators).</summary>
+    public int WorkerCount => _workers.Count;
+
+    /// <summary>Gets the rows one worker's batch holds.</summary>
     public int BatchCapacity { get; private set; }
 
-    /// <summary>Gets the number of requests waiting for an Engine.</summary>
+    /// <summary>Gets the number of requests waiting for a worker.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
-    /// <summary>Gets the number of requests in Engine batches right now.</summary>
+    /// <summary>Gets the number of requests in batches right now.</summary>
     public int ActiveRows => _workers.Sum(w => w.ActiveRows);
 
-    /// <summary>Gets the total number of Engine steps run.</summary>
+    /// <summary>Gets the total number of model steps the workers ran.</summary>
     public long Steps => _workers.Sum(w => w.Steps);
 
-    /// <summary>Gets the fraction of the Engines' key-value cache capacity (rows × session tokens) that holds tokens now.</summary>
+    /// <summary>
+    /// Gets a value indicating whether more requests are likely within the batch window: a burst of arrivals, or requests
+    /// that finished in a batch just now whose clients have not sent their next one yet.
+    /// </summary>
+    public bool ExpectsMore => ExpectedSoon() > 0;
+
+    /// <summary>Gets a value indicating whether the scheduler is being disposed: workers stop their batches.</summary>
+    internal bool IsStopping => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Gets the fraction of the workers' key-value cache capacity (rows × session tokens) that holds tokens now.</summary>
     public double KeyValueCacheUsage(int sessionTokens)
     {
-        var capacity = (double)EngineCount * BatchCapacity * Math.Max(1, sessionTokens);
+        var capacity = (double)WorkerCount * BatchCapacity * Math.Max(1, sessionTokens);
         return capacity <= 0 ? 0 : _workers.Sum(w => w.ResidentTokens) / capacity;
     }
 
     /// <summary>Creates Engines over a loaded model, enough for <paramref name="maxConcurrent"/> requests at once.</summary>
     /// <exception cref="InferaException">The Engine cannot be created for this model.</exception>
-    public static async Task<EngineScheduler> CreateAsync(Model model, int maxConcurrent)
+    public static Task<BatchScheduler> CreateAsync(Model model, int maxConcurrent) =>
+        CreateAsync(BatchingKind.Engine, maxConcurrent, (scheduler, index) => new EngineWorker(scheduler, ModelHandleAccessor.GetHandle(model), index));
+
+    /// <summary>Creates batch generators over a loaded model, enough for <paramref name="maxConcurrent"/> requests at once.</summary>
+    public static Task<BatchScheduler> CreateAsync(Model model, int maxConcurrent, GeneratorBatchSettings settings) =>
+        CreateAsync(BatchingKind.Generator, maxConcurrent, (scheduler, index) => new GeneratorBatchWorker(scheduler, model, settings, index));
+
+    private static async Task<BatchScheduler> CreateAsync(BatchingKind kind, int maxConcurrent, Func<BatchScheduler, int, IBatchWorker> create)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var handle = ModelHandleAccessor.GetHandle(model);
-        var scheduler = new EngineScheduler();
+        var scheduler = new BatchScheduler { Kind = kind };
         try
         {
-            var first = new EngineWorker(scheduler, handle, 0);
+            var first = create(scheduler, 0);
             scheduler._workers.Add(first);
             await first.StartAsync().ConfigureAwait(false);
             scheduler.BatchCapacity = first.BatchCapacity;
             var count = Math.Max(1, (maxConcurrent + first.BatchCapacity - 1) / first.BatchCapacity);
             for (var i = 1; i < count; i++)
             {
-                var worker = new EngineWorker(scheduler, handle, i);
+                var worker = create(scheduler, i);
                 scheduler._workers.Add(worker);
                 await worker.StartAsync().ConfigureAwait(false);
             }
@@ -96,8 +115,8 @@ internal sealed class EngineScheduler : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a job; its tokens arrive on <see cref="EngineJob.Reader"/>.</summary>
-    public void Submit(EngineJob job)
+    /// <summary>Queues a job; its tokens arrive on <see cref="BatchJob.Reader"/>.</summary>
+    public void Submit(BatchJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -109,7 +128,7 @@ internal sealed class EngineScheduler : IAsyncDisposable
         var previous = Interlocked.Exchange(ref _lastSubmit, now);
         if (now - previous < WindowTicks)
         {
-            // Requests arriving close together: an idle Engine should wait a moment for the rest of the burst.
+            // Requests arriving close together: an idle worker should wait a moment for the rest of the burst.
             Volatile.Write(ref _burstUntil, now + WindowTicks);
         }
 
@@ -125,12 +144,12 @@ internal sealed class EngineScheduler : IAsyncDisposable
     /// Called by an idle worker on its owner thread: blocks until at least one job is queued, then takes up to
     /// <paramref name="capacity"/>. Returns <see langword="false"/> when the scheduler is stopping.
     /// </summary>
-    internal bool TakeBatch(int capacity, List<EngineJob> into)
+    internal bool TakeBatch(int capacity, List<BatchJob> into)
     {
         var reader = _queue.Reader;
         try
         {
-            EngineJob? first;
+            BatchJob? first;
             while (!reader.TryRead(out first))
             {
                 if (!reader.WaitToReadAsync(_stop.Token).AsTask().GetAwaiter().GetResult())
@@ -162,7 +181,7 @@ internal sealed class EngineScheduler : IAsyncDisposable
         return true;
     }
 
-    internal void OnCompleted(EngineJob job)
+    internal void OnCompleted(BatchJob job)
     {
         Interlocked.Decrement(ref _inFlight);
         var now = Stopwatch.GetTimestamp();
@@ -187,7 +206,7 @@ internal sealed class EngineScheduler : IAsyncDisposable
 
         while (_queue.Reader.TryRead(out var job))
         {
-            job.Writer.TryComplete(new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed while the request waited for an Engine."));
+            job.Writer.TryComplete(new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed while the request waited for a batch."));
         }
 
         _stop.Dispose();
@@ -219,7 +238,7 @@ internal sealed class EngineScheduler : IAsyncDisposable
         }
     }
 
-    private void FillWithin(int expected, List<EngineJob> into)
+    private void FillWithin(int expected, List<BatchJob> into)
     {
         var reader = _queue.Reader;
         var deadline = Stopwatch.GetTimestamp() + WindowTicks;

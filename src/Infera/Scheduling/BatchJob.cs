@@ -2,15 +2,15 @@ using System.Threading.Channels;
 
 namespace Infera;
 
-/// <summary>One request handed to the <see cref="EngineScheduler"/>: what to generate, and the channel its tokens come back through.</summary>
+/// <summary>One request handed to the <see cref="BatchScheduler"/>: what to generate, and the channel its tokens come back through.</summary>
 /// <remarks>
 /// The reader side (the runner's iterator) reads <see cref="Reader"/> and calls <see cref="Cancel"/> when it stops early.
 /// Everything native about the job (its <c>OgaRequest</c>, its turn) is touched only by the worker that owns it, on
 /// that worker's Engine owner thread.
 /// </remarks>
-internal sealed class EngineJob
+internal sealed class BatchJob
 {
-    private readonly Channel<EngineOutput> _channel = Channel.CreateUnbounded<EngineOutput>(new UnboundedChannelOptions
+    private readonly Channel<BatchOutput> _channel = Channel.CreateUnbounded<BatchOutput>(new UnboundedChannelOptions
     {
         SingleReader = true,
         SingleWriter = true,
@@ -19,7 +19,7 @@ internal sealed class EngineJob
 
     private int _cancelRequested;
 
-    public EngineJob(int[] promptTokens, int maxNewTokens, GenerationOptions options)
+    public BatchJob(int[] promptTokens, int maxNewTokens, GenerationOptions options)
     {
         PromptTokens = promptTokens;
         MaxNewTokens = maxNewTokens;
@@ -32,9 +32,9 @@ internal sealed class EngineJob
 
     public GenerationOptions Options { get; }
 
-    public ChannelReader<EngineOutput> Reader => _channel.Reader;
+    public ChannelReader<BatchOutput> Reader => _channel.Reader;
 
-    internal ChannelWriter<EngineOutput> Writer => _channel.Writer;
+    internal ChannelWriter<BatchOutput> Writer => _channel.Writer;
 
     public bool IsCancelRequested => Volatile.Read(ref _cancelRequested) != 0;
 
@@ -48,7 +48,7 @@ internal sealed class EngineJob
     internal int GeneratedTokens { get; set; }
 
     /// <summary>Gets or sets the worker that runs the job, once one took it.</summary>
-    internal EngineWorker? Worker { get; set; }
+    internal IBatchWorker? Worker { get; set; }
 
     internal RequestHandle? Request { get; set; }
 
