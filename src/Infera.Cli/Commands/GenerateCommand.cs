@@ -38,7 +38,12 @@ internal static class GenerateCommand
 
             options.Validate();
             var json = result.GetValue(arguments.Json);
-            await using var runner = await OnnxModelRunner.LoadAsync(model.ModelDirectory, model.ApplyTo(arguments.RunnerOptions(result)), null, ct).ConfigureAwait(false);
+            var runnerOptions = model.ApplyTo(arguments.RunnerOptions(result));
+
+            // One request and the process ends: no later request could continue a kept sequence, so the generator gets
+            // room for this request only instead of the prefix cache's room for a conversation to grow.
+            runnerOptions.PrefixCacheBytes = 0;
+            await using var runner = await OnnxModelRunner.LoadAsync(model.ModelDirectory, runnerOptions, null, ct).ConfigureAwait(false);
 
             var stdout = Console.Out;
             var run = await GenerationRun.ExecuteAsync(
