@@ -17,9 +17,9 @@ internal static class InferaTool
         ? tool
         : Path.Combine(TestModels.RepositoryRoot, "src", "Infera.Cli", "bin", Configuration, "net10.0", OperatingSystem.IsWindows() ? "infera.exe" : "infera");
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments, string? stdin = null, IDictionary<string, string>? environment = null)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments, string? stdin = null, IDictionary<string, string>? environment = null, string? executable = null)
     {
-        var info = new ProcessStartInfo(Executable, arguments)
+        var info = new ProcessStartInfo(executable ?? Executable, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

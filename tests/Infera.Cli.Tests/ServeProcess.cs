@@ -31,10 +31,11 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     /// <summary>Starts <c>infera ARGUMENTS</c> and waits until it prints the line saying where it serves.</summary>
     /// <param name="arguments">The command line after <c>infera</c>, such as <c>serve --model DIR --port 0</c>.</param>
     /// <param name="environment">Extra environment variables.</param>
+    /// <param name="executable">The executable to run instead of <see cref="InferaTool.Executable"/>.</param>
     /// <returns>The running process.</returns>
-    public static async Task<ServeProcess> StartAsync(string arguments, IDictionary<string, string>? environment = null)
+    public static async Task<ServeProcess> StartAsync(string arguments, IDictionary<string, string>? environment = null, string? executable = null)
     {
-        var info = new ProcessStartInfo(InferaTool.Executable, arguments)
+        var info = new ProcessStartInfo(executable ?? InferaTool.Executable, arguments)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
@@ -60,17 +59,18 @@ public sealed class NativeToolTests : IDisposable
         {
             File.SetUnixFileMode(executable, File.GetUnixFileMode(executable) | UnixFileMode.UserExecute);
         }
+
         var environment = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(_root, "cache"), ["INFERA_HOME"] = Path.Combine(_root, "home") };
 
         // No JIT and no managed runtime: the executable is the whole tool. With no model it converts the built-in
         // stories260K and tells llama2.c's golden story (252 tokens after the prompt, as GenerateCommandTests checks the portable tool).
-        var (exit, stdout, stderr) = await RunAsync(executable, "generate --prompt \"Once upon a time\" --max-tokens 252 --temperature 0", environment);
+        var (exit, stdout, stderr) = await InferaTool.RunAsync("generate --prompt \"Once upon a time\" --max-tokens 252 --temperature 0", environment: environment, executable: executable);
         Assert.True(exit == 0, stderr);
         var golden = File.ReadAllText(Path.Combine(defaultModel, "golden-once-upon-a-time.txt"));
         Assert.Equal(golden.TrimEnd('\n'), "Once upon a time" + stdout.TrimEnd('\n'));
 
         // JSON from source-generated metadata (reflection-based JSON does not exist in a native executable).
-        (exit, stdout, stderr) = await RunAsync(executable, $"generate --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --prompt \"Once upon a time\" --max-tokens 8 --json --logprobs 2", environment);
+        (exit, stdout, stderr) = await InferaTool.RunAsync($"generate --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --prompt \"Once upon a time\" --max-tokens 8 --json --logprobs 2", environment: environment, executable: executable);
         Assert.True(exit == 0, stderr);
         using (var json = JsonDocument.Parse(stdout))
         {
@@ -79,23 +79,9 @@ public sealed class NativeToolTests : IDisposable
         }
 
         // The server: OpenAI's and Ollama's endpoints, and a wrong-typed field answered 400 naming it.
-        var info = new ProcessStartInfo(executable, $"serve --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --port 0")
+        await using (var server = await ServeProcess.StartAsync($"serve --model \"{TestModels.Get(TestModels.Stories260KGqa)}\" --port 0", environment, executable))
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var server = Process.Start(info)!;
-        try
-        {
-            _ = server.StandardOutput.ReadToEndAsync();
-            var url = await ServeProcess.ReadServingUrlAsync(server.StandardError);
-            using var http = new HttpClient { BaseAddress = url };
+            using var http = new HttpClient { BaseAddress = server.Url };
             using var chat = await http.PostAsJsonAsync("/v1/chat/completions", new { model = "stories260K-gqa", max_tokens = 6, temperature = 0, messages = new[] { new { role = "user", content = "Once upon a time" } } });
             Assert.True(chat.IsSuccessStatusCode, await chat.Content.ReadAsStringAsync());
             using (var body = JsonDocument.Parse(await chat.Content.ReadAsStringAsync()))
@@ -118,11 +104,6 @@ public sealed class NativeToolTests : IDisposable
             {
                 Assert.Equal("min_p", body.RootElement.GetProperty("error").GetProperty("param").GetString());
             }
-        }
-        finally
-        {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
         }
     }
 
@@ -159,27 +140,5 @@ public sealed class NativeToolTests : IDisposable
                 CopyTree(directory, Path.Combine(to, name));
             }
         }
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string executable, string arguments, IDictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo(executable, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestModels.RepositoryRoot,
-        };
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

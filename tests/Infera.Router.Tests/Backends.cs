@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Infera.Remote;
 
 namespace Infera.Tests;
 
@@ -39,6 +41,46 @@ public sealed class Backends : IAsyncLifetime
 
     /// <summary>Kills backend <paramref name="index"/> with SIGKILL.</summary>
     public void Kill(int index) => _processes[index]!.Kill();
+
+    /// <summary>
+    /// Closed-loop load during which backend 1 dies: 8 workers send 6 requests each (worker w's request r is number
+    /// w + r); once 8 have been answered and backend 1 has answered one, it is killed while the others are in flight.
+    /// </summary>
+    /// <param name="send">Sends request number i and returns what to check and the backend that answered it.</param>
+    /// <returns>Every answer (48), each with whether it was sent after the kill.</returns>
+    public async Task<IReadOnlyList<(T Answer, bool AfterKill)>> LoadWhileKillingSecondAsync<T>(Func<int, Task<(T Answer, string? Backend)>> send)
+    {
+        var results = new ConcurrentQueue<(T, bool)>();
+        int completed = 0, onKilled = 0, killing = 0;
+        var killed = new TaskCompletionSource();
+        async Task WorkerAsync(int worker)
+        {
+            for (int round = 0; round < 6; round++)
+            {
+                bool afterKill = killed.Task.IsCompleted;
+                var (answer, backend) = await send(worker + round);
+                results.Enqueue((answer, afterKill));
+                if (backend == Name(1))
+                {
+                    Interlocked.Increment(ref onKilled);
+                }
+
+                if (Interlocked.Increment(ref completed) >= 8 && Volatile.Read(ref onKilled) > 0 && Interlocked.Exchange(ref killing, 1) == 0)
+                {
+                    Kill(1);
+                    killed.SetResult();
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(WorkerAsync));
+        Assert.True(killed.Task.IsCompleted, "backend 1 answered no request, so it was never killed");
+        return [.. results];
+    }
+
+    /// <summary>A conversation opener that the routing rule sends to backend 1 of the first two.</summary>
+    public string OpenerOfSecond() => Enumerable.Range(0, 100).Select(i => $"Tell me story number {i}.")
+        .First(o => new LeastLoadAffinityRule().Choose([Name(0), Name(1)], n => n, _ => 0, PromptAffinity.OfMessages([("user", o)])) == 1);
 
     /// <summary>Starts backend <paramref name="index"/> (again) on its port.</summary>
     public async Task StartAsync(int index)

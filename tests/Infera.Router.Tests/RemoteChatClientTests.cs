@@ -36,43 +36,21 @@ public sealed class RemoteChatClientTests(Backends backends) : IAsyncLifetime
         await rarelyProbed.ProbeAsync();
         Assert.All(pool.EndpointStates, e => Assert.True(e.Healthy && e.Models is [Backends.Tiny], $"{e}"));
 
-        var results = new ConcurrentQueue<(string Name, string Text, string Endpoint, bool AfterKill)>();
-        int completed = 0, onKilled = 0, killing = 0;
-        var killed = new TaskCompletionSource();
-        async Task WorkerAsync(int worker)
+        var results = await backends.LoadWhileKillingSecondAsync(async i =>
         {
-            for (int round = 0; round < 6; round++)
-            {
-                var name = Names[(worker + round) % Names.Length];
-                bool afterKill = killed.Task.IsCompleted;
-                var response = await pool.GetResponseAsync(Prompt(name), Greedy);
-                var endpoint = (string)response.AdditionalProperties![RemoteChatClient.EndpointProperty]!;
-                results.Enqueue((name, response.Text, endpoint, afterKill));
-                if (endpoint == backends.Name(1))
-                {
-                    Interlocked.Increment(ref onKilled);
-                }
+            var name = Names[i % Names.Length];
+            var response = await pool.GetResponseAsync(Prompt(name), Greedy);
+            var endpoint = (string)response.AdditionalProperties![RemoteChatClient.EndpointProperty]!;
+            return ((Name: name, response.Text, Endpoint: endpoint), endpoint);
+        });
 
-                // Kill once both endpoints have answered and 8 requests are done, while the others are in flight.
-                if (Interlocked.Increment(ref completed) >= 8 && Volatile.Read(ref onKilled) > 0 && Interlocked.Exchange(ref killing, 1) == 0)
-                {
-                    backends.Kill(1);
-                    killed.SetResult();
-                }
-            }
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(WorkerAsync));
-
-        Assert.True(killed.Task.IsCompleted, "the endpoint to kill answered no request");
         Assert.Equal(48, results.Count);
-        Assert.All(results, r => Assert.Equal(expected[r.Name], r.Text));
-        Assert.Contains(results, r => r.Endpoint == backends.Name(1));
-        Assert.All(results.Where(r => r.AfterKill), r => Assert.Equal(backends.Name(0), r.Endpoint));
+        Assert.All(results, r => Assert.Equal(expected[r.Answer.Name], r.Answer.Text));
+        Assert.Contains(results, r => r.Answer.Endpoint == backends.Name(1));
+        Assert.All(results.Where(r => r.AfterKill), r => Assert.Equal(backends.Name(0), r.Answer.Endpoint));
 
         // Not started: a stream whose conversation belongs to the dead endpoint moves to the other before its first token.
-        var opener = Enumerable.Range(0, 100).Select(i => $"Tell me story number {i}.")
-            .First(o => new LeastLoadAffinityRule().Choose([backends.Name(0), backends.Name(1)], n => n, _ => 0, PromptAffinity.OfMessages([("user", o)])) == 1);
+        var opener = backends.OpenerOfSecond();
         var updates = new List<ChatResponseUpdate>();
         await foreach (var update in rarelyProbed.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, opener)], Greedy))
         {

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Infera.Remote;
 
 namespace Infera.Tests;
 
@@ -35,44 +33,22 @@ public sealed class RouterFleetTests(Backends backends) : IAsyncLifetime
         using var slowHttp = Backends.Client(slowProbes.Url, key: null);
         await slowProbes.WaitUntilEveryBackendIsKnownAsync();
 
-        var results = new ConcurrentQueue<(string Prompt, HttpStatusCode Status, string? Text, string? Backend, bool AfterKill)>();
-        int completed = 0, onKilled = 0, killing = 0;
-        var killed = new TaskCompletionSource();
-        async Task WorkerAsync(int worker)
+        var results = await backends.LoadWhileKillingSecondAsync(async i =>
         {
-            for (int round = 0; round < 6; round++)
-            {
-                var prompt = Prompts[(worker + round) % Prompts.Length];
-                bool afterKill = killed.Task.IsCompleted;
-                var (response, text) = await Backends.CompleteAsync(http, prompt);
-                var backend = Backends.BackendOf(response);
-                results.Enqueue((prompt, response.StatusCode, text, backend, afterKill));
-                if (backend == backends.Name(1))
-                {
-                    Interlocked.Increment(ref onKilled);
-                }
+            var prompt = Prompts[i % Prompts.Length];
+            var (response, text) = await Backends.CompleteAsync(http, prompt);
+            var backend = Backends.BackendOf(response);
+            return ((Prompt: prompt, Status: response.StatusCode, Text: text, Backend: backend), backend);
+        });
 
-                // Kill once both backends have answered and 8 requests are done, while the others are in flight.
-                if (Interlocked.Increment(ref completed) >= 8 && Volatile.Read(ref onKilled) > 0 && Interlocked.Exchange(ref killing, 1) == 0)
-                {
-                    backends.Kill(1);
-                    killed.SetResult();
-                }
-            }
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(WorkerAsync));
-
-        Assert.True(killed.Task.IsCompleted, "the backend to kill answered no request");
         Assert.Equal(48, results.Count);
-        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
-        Assert.All(results, r => Assert.Equal(expected[r.Prompt], r.Text));
-        Assert.Contains(results, r => r.Backend == backends.Name(1));
-        Assert.All(results.Where(r => r.AfterKill), r => Assert.Equal(backends.Name(0), r.Backend));
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Answer.Status));
+        Assert.All(results, r => Assert.Equal(expected[r.Answer.Prompt], r.Answer.Text));
+        Assert.Contains(results, r => r.Answer.Backend == backends.Name(1));
+        Assert.All(results.Where(r => r.AfterKill), r => Assert.Equal(backends.Name(0), r.Answer.Backend));
 
         // A stream whose conversation belongs to the dead backend is sent there, fails before its first byte, and is answered by the other.
-        var opener = Enumerable.Range(0, 100).Select(i => $"Tell me story number {i}.")
-            .First(o => new LeastLoadAffinityRule().Choose([backends.Name(0), backends.Name(1)], n => n, _ => 0, PromptAffinity.OfMessages([("user", o)])) == 1);
+        var opener = backends.OpenerOfSecond();
         var (_, directText, _) = await Backends.StreamChatAsync(direct, [("user", opener)]);
         var (streamed, text, events) = await Backends.StreamChatAsync(slowHttp, [("user", opener)]);
         Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);

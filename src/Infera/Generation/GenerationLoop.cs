@@ -127,32 +127,15 @@ internal sealed class GenerationLoop(
 
     private void ConfigureSearch(GeneratorParams generatorParams)
     {
-        var options = plan.Options;
         generatorParams.SetSearchOption("max_length", plan.MaxLength);
-        if (plan.UseInferaSampler || options.IsGreedy)
+        if (plan.UseInferaSampler)
         {
-            // Greedy in GenAI; when Infera samples, GenAI's own search is not used for choosing tokens.
+            // When Infera samples, GenAI's own search is not used for choosing tokens.
             generatorParams.SetSearchOption("do_sample", false);
             return;
         }
 
-        if (options.Temperature is null && options.TopP is null && options.TopK is null && options.Seed is null && options.RepetitionPenalty is null)
-        {
-            // Nothing asked for: the model's own search defaults (genai_config.json "search") apply.
-            return;
-        }
-
-        // Set every option the request implies: the model's genai_config.json defaults (such as top_k = 1) must not leak in.
-        generatorParams.SetSearchOption("do_sample", true);
-        generatorParams.SetSearchOption("temperature", options.Temperature ?? 1f);
-        generatorParams.SetSearchOption("top_k", options.TopK ?? plan.VocabularySize);
-        generatorParams.SetSearchOption("top_p", options.TopP ?? 1f);
-        generatorParams.SetSearchOption("repetition_penalty", options.RepetitionPenalty ?? 1f);
-        if (options.Seed is long seed)
-        {
-            // GenAI takes a 32-bit seed: fold larger ones so that every seed is accepted and stays reproducible.
-            generatorParams.SetSearchOption("random_seed", seed is >= int.MinValue and <= int.MaxValue ? seed : (int)(seed ^ (seed >> 32)));
-        }
+        GenerationSearch.Apply(generatorParams, plan.Options, plan.VocabularySize);
     }
 
     private void RunWithNativeSearch(Generator generator, ITokenStreamDecoder decoder)

@@ -148,11 +148,11 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
                 // Jobs taken but not begun when the scheduler stopped (their batch never ran).
                 if (job.Worker is null)
                 {
-                    Complete(job, new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation."));
+                    Complete(job, Disposed());
                 }
             }
 
-            FailAll(new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation."));
+            FailAll(Disposed());
             _stopped.TrySetResult();
         }
     }
@@ -168,7 +168,7 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
 
         if (_scheduler.IsStopping)
         {
-            FailAll(new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation."));
+            FailAll(Disposed());
             return;
         }
 
@@ -185,7 +185,7 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
             using var parameters = new GeneratorParams(_model);
             parameters.SetSearchOption("batch_size", batch.Count);
             parameters.SetSearchOption("max_length", padded + batch.Max(j => j.MaxNewTokens));
-            ConfigureSearch(parameters, batch[0].Options);
+            GenerationSearch.Apply(parameters, batch[0].Options, _settings.VocabularySize);
             using var generator = new Generator(_model, parameters);
             var input = new int[batch.Count * padded];
             Array.Fill(input, _settings.PadTokenId);
@@ -200,7 +200,7 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
             {
                 if (_scheduler.IsStopping)
                 {
-                    FailAll(new ObjectDisposedException(nameof(OnnxModelRunner), "The model runner was disposed during generation."));
+                    FailAll(Disposed());
                     return;
                 }
 
@@ -232,28 +232,6 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
 
         _rows.Clear();
         PublishCounters();
-    }
-
-    private void ConfigureSearch(GeneratorParams parameters, GenerationOptions options)
-    {
-        // As the generator path (GenerationLoop) configures it, so that a row's tokens are what a request run alone gets.
-        if (options.IsGreedy)
-        {
-            parameters.SetSearchOption("do_sample", false);
-            return;
-        }
-
-        if (options.Temperature is null && options.TopP is null && options.TopK is null && options.RepetitionPenalty is null)
-        {
-            // Nothing asked for: the model's own search defaults (genai_config.json "search") apply.
-            return;
-        }
-
-        parameters.SetSearchOption("do_sample", true);
-        parameters.SetSearchOption("temperature", options.Temperature ?? 1f);
-        parameters.SetSearchOption("top_k", options.TopK ?? _settings.VocabularySize);
-        parameters.SetSearchOption("top_p", options.TopP ?? 1f);
-        parameters.SetSearchOption("repetition_penalty", options.RepetitionPenalty ?? 1f);
     }
 
     private void Dispatch(ReadOnlySpan<int> tokens, long step)
@@ -347,6 +325,8 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
         Volatile.Write(ref _activeRows, rows);
         Volatile.Write(ref _residentTokens, tokens);
     }
+
+    private static ObjectDisposedException Disposed() => new(nameof(OnnxModelRunner), "The model runner was disposed during generation.");
 
     /// <summary>One request's row in the running batch.</summary>
     private sealed class Row(BatchJob job)
