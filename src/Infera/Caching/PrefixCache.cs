@@ -124,30 +124,39 @@ internal sealed class PrefixCache : IDisposable
 
             if (best < 0)
             {
-                // No useful prefix. Creating a generator still costs more than recomputing a short prompt on a kept one
-                // (GenAI 0.18: 13-27 ms against 0.1-0.5 ms for stories260K, docs/benchmarks/generation.md): continue the
-                // least recently used sequence that shares at least the first token — the one eviction would drop next.
+                // No useful prefix. Creating a generator still costs more than recomputing the prompt on a kept one: GenAI
+                // 0.18 takes 13-27 ms even for stories260K against 0.1-0.5 ms for a rewind (docs/benchmarks/generation.md),
+                // and a new generator's key/value buffers are fresh pages (114-142 ms for 2,080 positions of a
+                // Qwen2.5-0.5B-sized model, docs/benchmarks/model-builder.md). Continue the least recently used sequence —
+                // the one eviction would drop next — rewound to what it shares, if anything.
                 best = LeastRecentlyUsedReusable(prompt, key, maxLength, out bestLength);
             }
 
-            if (best < 0)
+            if (best < 0 || bestLength == 0)
             {
                 Interlocked.Increment(ref _misses);
-                return null;
+                if (best < 0)
+                {
+                    return null;
+                }
+            }
+            else
+            {
+                Interlocked.Increment(ref _hits);
+                Interlocked.Add(ref _hitTokens, bestLength);
             }
 
             var sequence = _idle[best];
             _idle.RemoveAt(best);
             Interlocked.Add(ref _bytes, -sequence.Bytes);
-            Interlocked.Increment(ref _hits);
-            Interlocked.Add(ref _hitTokens, bestLength);
             return new PrefixCacheHit(sequence, bestLength);
         }
     }
 
     /// <summary>
-    /// The least recently used idle sequence a request can continue from any shared prefix of at least one token, or -1.
-    /// Not where tokens must be appended one at a time after a rewind: a long prompt would then cost a step per token.
+    /// The least recently used idle sequence a request can continue, rewound to the prefix it shares (none at all is
+    /// fine: rewound to the start, a kept generator computes the prompt as a new one would), or -1. Not where tokens must
+    /// be appended one at a time after a rewind: a long prompt would then cost a step per token.
     /// </summary>
     private int LeastRecentlyUsedReusable(ReadOnlySpan<int> prompt, string key, int maxLength, out int shared)
     {
@@ -167,12 +176,8 @@ internal sealed class PrefixCache : IDisposable
             }
 
             var limit = Math.Min(sequence.ReusableLength, prompt.Length - (Layout.SplitAccuracy ? 2 : 1));
-            var length = limit <= 0 ? 0 : prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
-            if (length > 0)
-            {
-                chosen = i;
-                shared = length;
-            }
+            chosen = i;
+            shared = limit <= 0 ? 0 : prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
         }
 
         return chosen;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -45,7 +46,7 @@ public sealed class OnnxModelRunner : IModelRunner
     private long _nextRequestId;
     private int _disposed;
 
-    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, BatchScheduler? scheduler, string schedulingReason, string threadsReason, PrefixCache? prefixCache)
+    private OnnxModelRunner(Model model, OnnxTokenizer tokenizer, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, BatchScheduler? scheduler, string schedulingReason, string threadsReason, PrefixCache? prefixCache, GenerationWorkers workers)
     {
         _prefixCache = prefixCache;
         _model = model;
@@ -56,7 +57,7 @@ public sealed class OnnxModelRunner : IModelRunner
         _eosTokenIds = [.. metadata.EosTokenIds];
         _samplingMode = options.SamplingMode;
         _scheduler = scheduler;
-        _workers = new GenerationWorkers(metadata.ModelId);
+        _workers = workers;
         SchedulingModeReason = schedulingReason;
         IntraOpThreadsReason = threadsReason;
         GenerationInstrumentation.Register(this);
@@ -171,6 +172,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
+        var workers = new GenerationWorkers(options.ModelId ?? folder.Name);
         try
         {
             using (var config = new Config(folder.Path))
@@ -191,16 +193,28 @@ public sealed class OnnxModelRunner : IModelRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report(new ModelLoadProgress("Warming up the model", 0.85));
-            WarmUp(model, folder.VocabularySize, folder.ContextLength);
+
+            // Weights ONNX Runtime prepacked while loading are read in full for every token: on 2 MiB pages (Native.HugePages).
+            var hugePagesStart = Stopwatch.GetTimestamp();
+            var hugePageBytes = provider.Name == "cpu" ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
+            var hugePagesTime = Stopwatch.GetElapsedTime(hugePagesStart);
             cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report(new ModelLoadProgress("Loading the tokenizer", 0.9));
+
+            progress?.Report(new ModelLoadProgress("Loading the tokenizer", 0.85));
             var eos = folder.ReadTokenIds("eos_token_id");
             var bos = folder.ReadTokenId("bos_token_id");
             var pad = folder.ReadTokenId("pad_token_id");
             var special = eos.Concat(bos is int b ? [b] : []).ToArray();
             var tokenizer = new OnnxTokenizer(model, chatTemplate, special);
+
+            // After the tokenizer, whose allocations would otherwise take the C heap pages the warm-up leaves for the first request.
+            progress?.Report(new ModelLoadProgress("Warming up the model", 0.9));
             var contextLength = Math.Min(folder.ContextLength, options.ContextLength ?? int.MaxValue);
+            var prefixCache = PrefixCacheFactory.Create(folder, contextLength, options.PrefixCacheBytes);
+            var warmUp = GenerationWorkers.CreateCompletion();
+            workers.Start(() => WarmUp(model, folder.VocabularySize, contextLength, prefixCache), warmUp);
+            warmUp.Task.GetAwaiter().GetResult();
+            cancellationToken.ThrowIfCancellationRequested();
             var metadata = new ModelMetadata
             {
                 ModelId = options.ModelId ?? folder.Name,
@@ -215,24 +229,31 @@ public sealed class OnnxModelRunner : IModelRunner
                 IntraOpThreads = threads.Threads,
                 AttentionOperator = attention,
             };
+            var loadLogger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
             SchedulingLog.Threads(
-                (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance,
+                loadLogger,
                 metadata.ModelId,
                 threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
                 threads.Reason);
+            if (hugePageBytes > 0)
+            {
+                SchedulingLog.HugePages(loadLogger, metadata.ModelId, hugePageBytes >> 20, (long)hugePagesTime.TotalMilliseconds);
+            }
+
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
             var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits, batching);
-            var prefixCache = PrefixCacheFactory.Create(folder, contextLength, options.PrefixCacheBytes);
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
-            return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache);
+            return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache, workers);
         }
         catch (Exception ex) when (ex is OnnxRuntimeGenAIException)
         {
+            workers.Dispose();
             model?.Dispose();
             throw ModelFolder.Fail(folder.Path, $"ONNX Runtime GenAI could not load the model in '{folder.Path}': {ex.Message}", ex);
         }
         catch
         {
+            workers.Dispose();
             model?.Dispose();
             throw;
         }
@@ -241,9 +262,11 @@ public sealed class OnnxModelRunner : IModelRunner
     /// <summary>
     /// Runs an 8-token prompt and one step, so that ONNX Runtime's first-run work (kernel set-up, the first allocations of
     /// its arena) happens while the model loads rather than in the first request (measured in docs/benchmarks/model-builder.md).
-    /// A model that cannot run fails in the request that uses it, with that request's error, as without the warm-up.
+    /// It runs on a generation worker, the thread the first request will run on, with the room a cacheable request's
+    /// generator gets, so that the C heap has key/value pages for the first request. A model that cannot run fails in the
+    /// request that uses it, with that request's error, as without the warm-up.
     /// </summary>
-    private static void WarmUp(Model model, int vocabularySize, int contextLength)
+    private static void WarmUp(Model model, int vocabularySize, int contextLength, PrefixCache? prefixCache)
     {
         const int PromptLength = 8;
         if (contextLength <= PromptLength + 1 || vocabularySize < 2)
@@ -254,7 +277,7 @@ public sealed class OnnxModelRunner : IModelRunner
         try
         {
             using var parameters = new GeneratorParams(model);
-            parameters.SetSearchOption("max_length", PromptLength + 1);
+            parameters.SetSearchOption("max_length", prefixCache?.Layout.CapacityFor(PromptLength + 1) ?? PromptLength + 1);
             parameters.SetSearchOption("do_sample", false);
             using var generator = new Generator(model, parameters);
             generator.AppendTokens(Enumerable.Range(1, PromptLength).Select(i => i % vocabularySize).ToArray());

@@ -13,4 +13,7 @@ internal static partial class SchedulingLog
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Model {ModelId}: {Threads} thread(s) per CPU operator: {Reason}.")]
     public static partial void Threads(ILogger logger, string modelId, string threads, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Model {ModelId}: {MiB} MiB of loaded weights moved onto 2 MiB pages in {Milliseconds} ms.")]
+    public static partial void HugePages(ILogger logger, string modelId, long miB, long milliseconds);
 }

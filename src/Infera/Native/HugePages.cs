@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Infera.Native;
+
+/// <summary>
+/// Moves the memory a loaded model's weights occupy onto 2 MiB pages (Linux transparent huge pages), so that reading
+/// them costs one address-translation entry per 2 MiB instead of one per 4 KiB.
+/// </summary>
+/// <remarks>
+/// <para>
+/// ONNX Runtime keeps each <c>MatMulNBits</c> weight in a buffer of its own, written once while the session loads
+/// (prepacked). Every generated token reads all of them, hundreds of MiB, which at 4 KiB pages is one page walk per
+/// 64 cache lines; on a virtual machine a page walk goes through two levels of page tables. Most distributions set
+/// transparent huge pages to <c>madvise</c>, so memory that nobody asked for them stays on 4 KiB pages. After the model
+/// loads, <see cref="CollapseResidentAnonymousMemory"/> asks the kernel (<c>MADV_COLLAPSE</c>, Linux 6.1 and later) to
+/// copy every fully resident, 2 MiB-aligned stretch of private anonymous memory of at least
+/// <see cref="MinimumRegionBytes"/> onto huge pages. Only stretches whose every 4 KiB page is already resident are
+/// collapsed (checked with <c>mincore</c>), so the resident set does not grow. Where the kernel or the system does not
+/// allow it, nothing changes.
+/// </para>
+/// <para>Measured in docs/benchmarks/model-builder.md (time to first token of a cold process, decode, peak memory).</para>
+/// </remarks>
+internal static partial class HugePages
+{
+    /// <summary>The smallest mapping considered: smaller ones are not weights.</summary>
+    internal const long MinimumRegionBytes = 4L << 20;
+
+    private const long HugePageBytes = 2L << 20;
+    private const int MadviseCollapse = 25;
+
+    /// <summary>Gets a value indicating whether huge pages are turned off by <c>INFERA_HUGE_PAGES=0</c>.</summary>
+    internal static bool IsDisabled => Environment.GetEnvironmentVariable("INFERA_HUGE_PAGES")?.Trim() is "0" or "false" or "off";
+
+    /// <summary>
+    /// Collapses the fully resident 2 MiB stretches of large private anonymous mappings onto huge pages; returns the
+    /// bytes collapsed (0 where not on Linux, turned off, or refused by the kernel).
+    /// </summary>
+    internal static long CollapseResidentAnonymousMemory()
+    {
+        if (!OperatingSystem.IsLinux() || IsDisabled)
+        {
+            return 0;
+        }
+
+        long collapsed = 0;
+        try
+        {
+            foreach (var (start, end) in LargeAnonymousMappings())
+            {
+                collapsed += CollapseResident(start, end);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or EntryPointNotFoundException or DllNotFoundException)
+        {
+        }
+
+        return collapsed;
+    }
+
+    /// <summary>Reads <c>/proc/self/maps</c>: private read-write mappings with no file behind them (and the heap), at least <see cref="MinimumRegionBytes"/>.</summary>
+    private static List<(long Start, long End)> LargeAnonymousMappings()
+    {
+        var mappings = new List<(long, long)>();
+        foreach (var line in File.ReadLines("/proc/self/maps"))
+        {
+            // "start-end perms offset dev inode [path]"
+            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 5 || fields[1] != "rw-p" || fields[4] != "0" || (fields.Length == 6 && fields[5].Trim() is { Length: > 0 } path && path != "[heap]"))
+            {
+                continue;
+            }
+
+            var dash = fields[0].IndexOf('-', StringComparison.Ordinal);
+            var start = long.Parse(fields[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var end = long.Parse(fields[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if (end - start >= MinimumRegionBytes)
+            {
+                mappings.Add((start, end));
+            }
+        }
+
+        return mappings;
+    }
+
+    private static unsafe long CollapseResident(long start, long end)
+    {
+        var first = (start + HugePageBytes - 1) & ~(HugePageBytes - 1);
+        var last = end & ~(HugePageBytes - 1);
+        if (last <= first)
+        {
+            return 0;
+        }
+
+        var pageBytes = Environment.SystemPageSize;
+        var pagesPerHugePage = (int)(HugePageBytes / pageBytes);
+        var resident = new byte[pagesPerHugePage];
+        long collapsed = 0;
+        fixed (byte* residency = resident)
+        {
+            for (var address = first; address < last; address += HugePageBytes)
+            {
+                if (mincore((nint)address, (nuint)HugePageBytes, residency) != 0 || !AllResident(resident))
+                {
+                    continue;
+                }
+
+                if (madvise((nint)address, (nuint)HugePageBytes, MadviseCollapse) == 0)
+                {
+                    collapsed += HugePageBytes;
+                }
+                else if (Marshal.GetLastPInvokeError() is 22 /* EINVAL: not supported */ or 1 /* EPERM */)
+                {
+                    return collapsed;
+                }
+            }
+        }
+
+        return collapsed;
+    }
+
+    private static bool AllResident(ReadOnlySpan<byte> residency)
+    {
+        foreach (var page in residency)
+        {
+            if ((page & 1) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int madvise(nint address, nuint length, int advice);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int mincore(nint address, nuint length, byte* residency);
+}
