@@ -196,7 +196,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
             // Weights ONNX Runtime prepacked while loading are read in full for every token: on 2 MiB pages (Native.HugePages).
             var hugePagesStart = Stopwatch.GetTimestamp();
-            var hugePageBytes = provider.Name == "cpu" ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
+            var hugePageBytes = provider.Name == "cpu" && folder.WeightBytes() >= Native.HugePages.MinimumModelBytes ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
             var hugePagesTime = Stopwatch.GetElapsedTime(hugePagesStart);
             cancellationToken.ThrowIfCancellationRequested();
 
