@@ -16,4 +16,7 @@ internal static partial class SchedulingLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Model {ModelId}: {MiB} MiB of loaded weights moved onto 2 MiB pages in {Milliseconds} ms.")]
     public static partial void HugePages(ILogger logger, string modelId, long miB, long milliseconds);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Model {ModelId}: {MiB} MiB of model file pages read while loading given back.")]
+    public static partial void ReleasedModelPages(ILogger logger, string modelId, long miB);
 }
