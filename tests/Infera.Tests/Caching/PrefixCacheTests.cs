@@ -264,7 +264,7 @@ public sealed class PrefixCacheTests
         }
 
         Assert.True(cache.Evictions > 0, $"the budget forced no eviction: {cache.Count} sequences, {cache.Bytes} bytes, one {cache.Layout.BytesOf(cache.Layout.CapacityFor(3), 1, 1)}, hits {cache.Hits}, misses {cache.Misses}");
-        Assert.True(cache.Hits > 100, $"{cache.Hits} hits");
+        Assert.True(cache.Hits > 20, $"{cache.Hits} hits");
         Assert.True(cache.HitTokens > 0);
         Assert.InRange(cache.Count, 1, (int)(Budget / cache.Layout.BytesOf(cache.Layout.CapacityFor(3), 1, 1)));
     }
