@@ -75,16 +75,19 @@ internal sealed class PrefixCache : IDisposable
             return 0;
         }
 
-        // At least one prompt token is computed anew: its logits choose the first new token. With separate prompt and
-        // step accuracy levels the rest must be a several-token step, as it is without the cache.
-        var limit = Math.Min(sequence.ReusableLength, prompt.Length - (Layout.SplitAccuracy ? 2 : 1));
-        if (limit <= 0)
-        {
-            return 0;
-        }
+        var shared = SharedPrefix(sequence, prompt);
+        return shared > 0 && (shared >= MinimumUsefulMatch || 2 * shared >= sequence.ReusableLength) ? shared : 0;
+    }
 
-        var shared = prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
-        return shared >= MinimumUsefulMatch || 2 * shared >= sequence.ReusableLength ? shared : 0;
+    /// <summary>
+    /// The tokens <paramref name="prompt"/> shares with the start of <paramref name="sequence"/>, as far as a request may
+    /// take them: at least one prompt token is computed anew (its logits choose the first new token), and with separate
+    /// prompt and step accuracy levels the rest must be a several-token step, as it is without the cache.
+    /// </summary>
+    private int SharedPrefix(CachedSequence sequence, ReadOnlySpan<int> prompt)
+    {
+        var limit = Math.Min(sequence.ReusableLength, prompt.Length - (Layout.SplitAccuracy ? 2 : 1));
+        return limit <= 0 ? 0 : prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
     }
 
     /// <summary>Whether an idle sequence would give <paramref name="prompt"/> a hit now (a hint: another request may take it first).</summary>
@@ -175,9 +178,12 @@ internal sealed class PrefixCache : IDisposable
                 continue;
             }
 
-            var limit = Math.Min(sequence.ReusableLength, prompt.Length - (Layout.SplitAccuracy ? 2 : 1));
             chosen = i;
-            shared = limit <= 0 ? 0 : prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
+        }
+
+        if (chosen >= 0)
+        {
+            shared = SharedPrefix(_idle[chosen], prompt);
         }
 
         return chosen;

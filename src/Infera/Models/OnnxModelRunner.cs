@@ -194,13 +194,18 @@ public sealed class OnnxModelRunner : IModelRunner
 
             cancellationToken.ThrowIfCancellationRequested();
 
-            // Weights ONNX Runtime prepacked while loading are read in full for every token: on 2 MiB pages (Native.HugePages).
-            var hugePagesStart = Stopwatch.GetTimestamp();
-            var hugePageBytes = provider.Name == "cpu" && folder.WeightBytes() >= Native.HugePages.MinimumModelBytes ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
-            var hugePagesTime = Stopwatch.GetElapsedTime(hugePagesStart);
-
-            // The file pages ONNX Runtime read to prepack weights are not read again: out of the resident set (Native.MappedModelFiles).
-            var releasedBytes = provider.Name == "cpu" ? Native.MappedModelFiles.Release(folder.Path) : 0;
+            // On the CPU, the weights ONNX Runtime prepacked while loading are read in full for every token: on 2 MiB pages
+            // (Native.HugePages). The file pages it read to prepack them are not read again: out of the resident set
+            // (Native.MappedModelFiles).
+            long hugePageBytes = 0, releasedBytes = 0;
+            var hugePagesTime = TimeSpan.Zero;
+            if (provider.Name == "cpu")
+            {
+                var start = Stopwatch.GetTimestamp();
+                hugePageBytes = folder.WeightBytes() >= Native.HugePages.MinimumModelBytes ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
+                hugePagesTime = Stopwatch.GetElapsedTime(start);
+                releasedBytes = Native.MappedModelFiles.Release(folder.Path);
+            }
             cancellationToken.ThrowIfCancellationRequested();
 
             progress?.Report(new ModelLoadProgress("Loading the tokenizer", 0.85));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Infera.Native;
@@ -21,7 +20,7 @@ namespace Infera.Native;
 /// </para>
 /// <para>Measured in docs/benchmarks/model-builder.md (time to first token of a cold process, decode, peak memory).</para>
 /// </remarks>
-internal static partial class HugePages
+internal static class HugePages
 {
     /// <summary>
     /// The smallest model whose weights are moved: below it they fit in the caches' reach anyway, and looking costs a
@@ -33,7 +32,6 @@ internal static partial class HugePages
     internal const long MinimumRegionBytes = 4L << 20;
 
     private const long HugePageBytes = 2L << 20;
-    private const int MadviseCollapse = 25;
 
     /// <summary>Gets a value indicating whether huge pages are turned off by <c>INFERA_HUGE_PAGES=0</c>.</summary>
     internal static bool IsDisabled => Environment.GetEnvironmentVariable("INFERA_HUGE_PAGES")?.Trim() is "0" or "false" or "off";
@@ -64,30 +62,15 @@ internal static partial class HugePages
         return collapsed;
     }
 
-    /// <summary>Reads <c>/proc/self/maps</c>: private read-write mappings with no file behind them (and the heap), at least <see cref="MinimumRegionBytes"/>.</summary>
-    private static List<(long Start, long End)> LargeAnonymousMappings()
-    {
-        var mappings = new List<(long, long)>();
-        foreach (var line in File.ReadLines("/proc/self/maps"))
-        {
-            // "start-end perms offset dev inode [path]"
-            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 5 || fields[1] != "rw-p" || fields[4] != "0" || (fields.Length == 6 && fields[5].Trim() is { Length: > 0 } path && path != "[heap]"))
-            {
-                continue;
-            }
-
-            var dash = fields[0].IndexOf('-', StringComparison.Ordinal);
-            var start = long.Parse(fields[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            var end = long.Parse(fields[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            if (end - start >= MinimumRegionBytes)
-            {
-                mappings.Add((start, end));
-            }
-        }
-
-        return mappings;
-    }
+    /// <summary>
+    /// Private read-write mappings with no file behind them (and the heap), at least <see cref="MinimumRegionBytes"/>
+    /// long and with at least one huge page's worth resident.
+    /// </summary>
+    private static IEnumerable<(long Start, long End)> LargeAnonymousMappings() =>
+        ProcessMappings.Read()
+            .Where(m => m.Permissions == "rw-p" && m.Inode == 0 && m.Path is ("" or "[heap]")
+                && m.End - m.Start >= MinimumRegionBytes && m.ResidentKiB * 1024 >= HugePageBytes)
+            .Select(m => (m.Start, m.End));
 
     private static unsafe long CollapseResident(long start, long end)
     {
@@ -106,16 +89,16 @@ internal static partial class HugePages
         {
             for (var address = first; address < last; address += HugePageBytes)
             {
-                if (mincore((nint)address, (nuint)HugePageBytes, residency) != 0 || !AllResident(resident))
+                if (Libc.Mincore((nint)address, (nuint)HugePageBytes, residency) != 0 || !AllResident(resident))
                 {
                     continue;
                 }
 
-                if (madvise((nint)address, (nuint)HugePageBytes, MadviseCollapse) == 0)
+                if (Libc.Madvise((nint)address, (nuint)HugePageBytes, Libc.MadviseCollapse) == 0)
                 {
                     collapsed += HugePageBytes;
                 }
-                else if (Marshal.GetLastPInvokeError() is 22 /* EINVAL: not supported */ or 1 /* EPERM */)
+                else if (Marshal.GetLastPInvokeError() is Libc.InvalidArgument or Libc.NotPermitted)
                 {
                     return collapsed;
                 }
@@ -138,9 +121,4 @@ internal static partial class HugePages
         return true;
     }
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int madvise(nint address, nuint length, int advice);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial int mincore(nint address, nuint length, byte* residency);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Infera.Native;
 
@@ -90,24 +89,6 @@ public sealed class HugePagesTests
     }
 
     /// <summary>The <c>AnonHugePages</c> of the mapping that holds <paramref name="address"/>, in KiB.</summary>
-    private static long AnonHugePagesKiB(nint address)
-    {
-        var inside = false;
-        foreach (var line in File.ReadLines("/proc/self/smaps"))
-        {
-            var dash = line.IndexOf('-', StringComparison.Ordinal);
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (dash > 0 && space > dash && long.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
-                && long.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var end))
-            {
-                inside = address >= start && address < end;
-            }
-            else if (inside && line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
-            {
-                return long.Parse(line["AnonHugePages:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    private static long AnonHugePagesKiB(nint address) =>
+        Smaps.Read().Where(m => address >= m.Start && address < m.End).Sum(m => m.KiB.GetValueOrDefault("AnonHugePages"));
 }

@@ -46,7 +46,7 @@ public sealed class MappedModelFilesTests : IDisposable
     private static long CleanResidentKiB(string folder)
     {
         var prefix = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
-        return MappedModelFiles.Mappings().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal) && m.AnonymousKiB == 0).Sum(m => m.ResidentKiB);
+        return Smaps.Read().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal) && m.KiB.GetValueOrDefault("Anonymous") == 0).Sum(m => m.KiB.GetValueOrDefault("Rss"));
     }
 
     private static int[] Greedy(Model model, int[] prompt)
