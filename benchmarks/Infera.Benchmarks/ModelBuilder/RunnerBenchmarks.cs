@@ -63,7 +63,7 @@ internal static class RunnerBenchmarks
         Console.WriteLine($"{threads} threads, context {context}, {rounds} rounds; each engine in a fresh process per round, engines alternating");
 
         var engines = new List<(string Name, string[] ChildArgs)> { ("llama.cpp " + Path.GetFileNameWithoutExtension(gguf), ["llamacpp", gguf]) };
-        // A folder may carry runner options after a colon: FOLDER:no-batching, FOLDER:no-prefix-cache, FOLDER:no-huge-pages
+        // A folder may carry runner options after a colon: FOLDER:no-batching, FOLDER:no-prefix-cache, FOLDER:huge-pages
         // (several: FOLDER:no-batching:no-prefix-cache).
         engines.AddRange(inferaFolders.Select(f => ($"Infera {Path.GetFileName(f.Split(':')[0].TrimEnd('/'))}{string.Concat(f.Split(':').Skip(1).Select(o => " " + o))}", new[] { "infera", f })));
         var results = engines.ToDictionary(e => e.Name, _ => new List<ChildResult>());
@@ -228,9 +228,9 @@ internal static class RunnerBenchmarks
                 options.PrefixCacheBytes = 0;
             }
 
-            if (parts.Contains("no-huge-pages"))
+            if (parts.Contains("huge-pages"))
             {
-                Environment.SetEnvironmentVariable("INFERA_HUGE_PAGES", "0");
+                Environment.SetEnvironmentVariable("INFERA_HUGE_PAGES", "1");
             }
 
             var watch = Stopwatch.StartNew();

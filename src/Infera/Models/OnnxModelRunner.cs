@@ -194,15 +194,14 @@ public sealed class OnnxModelRunner : IModelRunner
 
             cancellationToken.ThrowIfCancellationRequested();
 
-            // On the CPU, the weights ONNX Runtime prepacked while loading are read in full for every token: on 2 MiB pages
-            // (Native.HugePages). The file pages it read to prepack them are not read again: out of the resident set
-            // (Native.MappedModelFiles).
+            // On the CPU, the file pages ONNX Runtime read to prepack weights are not read again: out of the resident set
+            // (Native.MappedModelFiles). Asked for, the prepacked weights go onto 2 MiB pages (Native.HugePages).
             long hugePageBytes = 0, releasedBytes = 0;
             var hugePagesTime = TimeSpan.Zero;
             if (provider.Name == "cpu")
             {
                 var start = Stopwatch.GetTimestamp();
-                hugePageBytes = folder.WeightBytes() >= Native.HugePages.MinimumModelBytes ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
+                hugePageBytes = Native.HugePages.IsEnabled && folder.WeightBytes() >= Native.HugePages.MinimumModelBytes ? Native.HugePages.CollapseResidentAnonymousMemory() : 0;
                 hugePagesTime = Stopwatch.GetElapsedTime(start);
                 releasedBytes = Native.MappedModelFiles.Release(folder.Path);
             }
