@@ -71,12 +71,13 @@ internal static class ChatCompletionsEndpoint
         ServerSentEvents.Start(call.Http);
         await WriteAsync(turn.Chunk(new ChatCompletionDelta { Role = "assistant", Content = string.Empty }, null)).ConfigureAwait(false);
         var sentCalls = 0;
+        var flusher = new StreamFlusher(response, token);
         while (more)
         {
             var piece = turn.Read(enumerator.Current);
             if (piece.Length > 0)
             {
-                await WriteAsync(turn.Chunk(new ChatCompletionDelta { Content = piece }, null)).ConfigureAwait(false);
+                Write(turn.Chunk(new ChatCompletionDelta { Content = piece }, null));
             }
 
             // Each call arrives complete: its id, type and name first, then its arguments, as OpenAI streams them.
@@ -84,11 +85,12 @@ internal static class ChatCompletionsEndpoint
             {
                 foreach (var delta in ChatToolsMapper.ToDeltas(turn.Calls[sentCalls], sentCalls))
                 {
-                    await WriteAsync(turn.Chunk(new ChatCompletionDelta { ToolCalls = [delta] }, null)).ConfigureAwait(false);
+                    Write(turn.Chunk(new ChatCompletionDelta { ToolCalls = [delta] }, null));
                 }
             }
 
-            more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+            // Updates that are already there go out with these events in one flush.
+            more = await flusher.MoveNextAsync(enumerator).ConfigureAwait(false);
         }
 
         await WriteAsync(turn.Chunk(new ChatCompletionDelta(), turn.FinishReason)).ConfigureAwait(false);
@@ -100,6 +102,8 @@ internal static class ChatCompletionsEndpoint
         await ServerSentEvents.WriteDoneAsync(response, token).ConfigureAwait(false);
 
         ValueTask WriteAsync(ChatCompletionChunk chunk) => ServerSentEvents.WriteAsync(response, chunk, OpenAIJsonContext.Default.ChatCompletionChunk, token);
+
+        void Write(ChatCompletionChunk chunk) => ServerSentEvents.Write(flusher, chunk, OpenAIJsonContext.Default.ChatCompletionChunk);
     }
 
     /// <summary>What one chat turn has produced so far: its finish reason and usage, read from the updates' contents.</summary>

@@ -62,16 +62,18 @@ internal static class CompletionsEndpoint
         // The first piece comes before the headers, so that a full queue or an invalid option still gets its status code.
         var more = await enumerator.MoveNextAsync().ConfigureAwait(false);
         ServerSentEvents.Start(call.Http);
+        var flusher = new StreamFlusher(response, token);
         Piece last = default;
         while (more)
         {
             last = enumerator.Current;
             if (last.Text.Length > 0)
             {
-                await WriteAsync(Chunk(last.Text, null)).ConfigureAwait(false);
+                ServerSentEvents.Write(flusher, Chunk(last.Text, null), OpenAIJsonContext.Default.CompletionResponse);
             }
 
-            more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+            // Tokens that are already there go out with this one in one flush.
+            more = await flusher.MoveNextAsync(enumerator).ConfigureAwait(false);
         }
 
         await WriteAsync(Chunk(string.Empty, last.FinishReason ?? "stop")).ConfigureAwait(false);

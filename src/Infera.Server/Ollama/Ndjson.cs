@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Infera.Server;
 
-/// <summary>Writes <c>application/x-ndjson</c> responses as Ollama streams them: one JSON object per line, each flushed at once.</summary>
+/// <summary>Writes <c>application/x-ndjson</c> responses as Ollama streams them: one JSON object per line, flushed as soon as no further line is ready (the tokens' lines flushed as <see cref="StreamFlusher"/> says).</summary>
 internal static class Ndjson
 {
     public const string ContentType = "application/x-ndjson";
@@ -23,6 +23,19 @@ internal static class Ndjson
 
     public static async ValueTask WriteAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
+        Write(response, value, typeInfo);
+        await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes one line without flushing it: <paramref name="stream"/>'s next flush sends it with whatever follows.</summary>
+    public static void Write<T>(StreamFlusher stream, T value, JsonTypeInfo<T> typeInfo)
+    {
+        Write(stream.Response, value, typeInfo);
+        stream.Wrote();
+    }
+
+    private static void Write<T>(HttpResponse response, T value, JsonTypeInfo<T> typeInfo)
+    {
         var writer = response.BodyWriter;
         using (var json = new Utf8JsonWriter(writer))
         {
@@ -30,6 +43,5 @@ internal static class Ndjson
         }
 
         writer.Write("\n"u8);
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -213,6 +213,7 @@ internal static class OllamaGenerationEndpoints
         var text = stream ? null : new StringBuilder();
         List<OllamaToolCall>? allCalls = null;
         var callIndex = 0;
+        var flusher = new StreamFlusher(response, token);
         OllamaPiece last = default;
         if (stream)
         {
@@ -227,8 +228,11 @@ internal static class OllamaGenerationEndpoints
             {
                 if (last.Text.Length > 0 || calls is not null)
                 {
-                    await Ndjson.WriteAsync(response, create(last.Text, calls, Timestamp(DateTimeOffset.UtcNow)), typeInfo, token).ConfigureAwait(false);
+                    Ndjson.Write(flusher, create(last.Text, calls, Timestamp(DateTimeOffset.UtcNow)), typeInfo);
                 }
+
+                // Pieces that are already there go out with this line in one flush.
+                more = await flusher.MoveNextAsync(enumerator).ConfigureAwait(false);
             }
             else
             {
@@ -237,9 +241,9 @@ internal static class OllamaGenerationEndpoints
                 {
                     (allCalls ??= []).AddRange(calls);
                 }
-            }
 
-            more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+            }
         }
 
         var end = Stopwatch.GetTimestamp();

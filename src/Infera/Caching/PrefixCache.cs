@@ -90,21 +90,22 @@ internal sealed class PrefixCache : IDisposable
         return limit <= 0 ? 0 : prompt[..limit].CommonPrefixLength(sequence.Tokens.AsSpan(0, limit));
     }
 
-    /// <summary>Whether an idle sequence would give <paramref name="prompt"/> a hit now (a hint: another request may take it first).</summary>
-    public bool HasMatch(ReadOnlySpan<int> prompt, string key, int maxLength)
+    /// <summary>
+    /// The longest prefix of <paramref name="prompt"/> an idle sequence would give it now, 0 when none would (a hint:
+    /// another request may take it first).
+    /// </summary>
+    public int LongestMatch(ReadOnlySpan<int> prompt, string key, int maxLength)
     {
         lock (_lock)
         {
+            var longest = 0;
             foreach (var sequence in _idle)
             {
-                if (UsableLength(sequence, prompt, key, maxLength) > 0)
-                {
-                    return true;
-                }
+                longest = Math.Max(longest, UsableLength(sequence, prompt, key, maxLength));
             }
-        }
 
-        return false;
+            return longest;
+        }
     }
 
     /// <summary>Takes the idle sequence sharing the longest prefix with <paramref name="prompt"/> (the most recently used among equals), or returns <see langword="null"/>.</summary>

@@ -183,6 +183,14 @@ internal sealed class ModelFolder
         return null;
     }
 
+    /// <summary>Whether genai_config.json sets <c>model.decoder.session_options.NAME</c>: the model folder's own choice wins.</summary>
+    public bool SetsSessionOption(string name) =>
+        Config.GetProperty("model").TryGetProperty("decoder", out var decoder)
+        && decoder.ValueKind == JsonValueKind.Object
+        && decoder.TryGetProperty("session_options", out var session)
+        && session.ValueKind == JsonValueKind.Object
+        && session.TryGetProperty(name, out _);
+
     /// <summary>Gets the bytes of the model's graph and weight files (the ONNX files and their external data), a measure of the work per token.</summary>
     public long WeightBytes()
     {

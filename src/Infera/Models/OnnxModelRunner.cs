@@ -170,6 +170,8 @@ public sealed class OnnxModelRunner : IModelRunner
             IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits,
             batching == BatchingKind.Generator ? GeneratorBatchRows(options) : IntraOpThreadPolicy.EngineRows);
 
+        var noCpuArena = IntraOpThreadPolicy.TurnsOffCpuArena(threads, Environment.ProcessorCount, folder.SetsSessionOption("enable_cpu_mem_arena"), provider.Name);
+
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
         var workers = new GenerationWorkers(options.ModelId ?? folder.Name);
@@ -181,6 +183,11 @@ public sealed class OnnxModelRunner : IModelRunner
                 if (threads is { Overlay: true, Threads: int count })
                 {
                     config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + count.ToString(CultureInfo.InvariantCulture) + "}}}}");
+                }
+
+                if (noCpuArena)
+                {
+                    config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"enable_cpu_mem_arena\":false}}}}");
                 }
 
                 // The graph for this CPU's int4 kernels, when the folder has one per kind of CPU (ModelFolder.MachineDecoderFile).
@@ -242,6 +249,10 @@ public sealed class OnnxModelRunner : IModelRunner
                 metadata.ModelId,
                 threads.Threads?.ToString(CultureInfo.InvariantCulture) ?? "ONNX Runtime's default",
                 threads.Reason);
+            if (noCpuArena)
+            {
+                SchedulingLog.NoCpuArena(loadLogger, metadata.ModelId);
+            }
             if (hugePageBytes > 0)
             {
                 SchedulingLog.HugePages(loadLogger, metadata.ModelId, hugePageBytes >> 20, (long)hugePagesTime.TotalMilliseconds);

@@ -215,9 +215,8 @@ internal sealed class GeneratorBatchWorker : IBatchWorker
                 Dispatch(generator.GetNextTokens(), step);
                 PublishCounters();
 
-                // Let the threads that deliver these tokens run: with every core busy, they would otherwise wait for a
-                // time slice and deliver several tokens at once.
-                Thread.Yield();
+                // No yield to the threads that deliver these tokens: when every core is busy they take the tokens of
+                // several steps at once, and a stream sends them in one write (docs/benchmarks/serving.md).
             }
         }
         catch (OnnxRuntimeGenAIException ex)

@@ -69,6 +69,36 @@ public sealed class PrefixCacheTests
         Assert.True(cached.PrefixCache!.Hits >= 8);
     }
 
+    [Fact]
+    public async Task GenerateAsync_WhileAnotherRequestRuns_KeptPrefixIsContinuedOnlyWhenLongComparedToTheNewTokens()
+    {
+        var path = TestModels.Get(TestModels.Stories260KGqa);
+        await using var runner = await OnnxModelRunner.LoadAsync(path, new OnnxModelRunnerOptions { EnableBatching = true, IntraOpThreads = 1 });
+        var random = new Random(11);
+        int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(3, runner.Metadata.VocabularySize))];
+        int[] a = Tokens(48), b = Tokens(48);
+
+        // Two requests on generators of their own (log-probabilities take Infera's sampler), kept when they end.
+        var withLogProbabilities = new GenerationOptions { Temperature = 0, MaxNewTokens = 2, LogProbabilities = true };
+        await Task.WhenAll(runner.CollectWithCacheAsync(new GenerationRequest(a, withLogProbabilities)), runner.CollectWithCacheAsync(new GenerationRequest(b, withLogProbabilities)));
+
+        // A long request in flight, held after its first token (it may take one of the kept generators: it shares nothing).
+        var endless = new GenerationOptions { Temperature = 0, MaxNewTokens = 400, LogProbabilities = true, LogitBias = runner.Metadata.EosTokenIds.ToDictionary(id => id, _ => -100f) };
+        await using var busy = runner.GenerateAsync(new GenerationRequest(Tokens(8), endless)).GetAsyncEnumerator();
+        Assert.True(await busy.MoveNextAsync());
+
+        // 47 kept tokens against 40 new ones: a batch row is cheaper than continuing alone.
+        var greedy40 = new GenerationOptions { Temperature = 0, MaxNewTokens = 40 };
+        Assert.Equal(0, (await runner.CollectWithCacheAsync(new GenerationRequest(a, greedy40))).CachedTokens);
+        Assert.Equal(0, (await runner.CollectWithCacheAsync(new GenerationRequest(b, greedy40))).CachedTokens);
+
+        // 47 kept tokens against 8 new ones (at least PrefixToNewTokensForGenerator times): the kept one is continued.
+        var greedy8 = new GenerationOptions { Temperature = 0, MaxNewTokens = 8 };
+        var cached = new[] { (await runner.CollectWithCacheAsync(new GenerationRequest(a, greedy8))).CachedTokens, (await runner.CollectWithCacheAsync(new GenerationRequest(b, greedy8))).CachedTokens };
+        Assert.Contains(47, cached);
+        Assert.True(47 >= PrefixCacheFactory.PrefixToNewTokensForGenerator * 8 && 47 < PrefixCacheFactory.PrefixToNewTokensForGenerator * 40);
+    }
+
     [Theory]
     [InlineData(TestModels.Stories260KGqa)]
     [InlineData(TestModels.Stories260KOnnx)]

@@ -77,4 +77,33 @@ public sealed class IntraOpThreadPolicyTests
 
         Assert.Equal(expected, IntraOpThreadPolicy.WillBatch(options, attention));
     }
+
+    [Theory]
+    [InlineData(1, 2, false, "cpu", true)]
+    [InlineData(2, 8, false, "cpu", true)]
+    [InlineData(8, 8, false, "cpu", false)]
+    [InlineData(1, 1, false, "cpu", false)]
+    [InlineData(1, 2, true, "cpu", false)]
+    [InlineData(1, 2, false, "cuda", false)]
+    public void TurnsOffCpuArena_OnlyWhenGeneratorsShareTheProcessorsAndTheModelDoesNotSay(int threads, int processors, bool folderSetsArena, string provider, bool expected)
+    {
+        var choice = new IntraOpThreadChoice(threads, true, "test");
+
+        Assert.Equal(expected, IntraOpThreadPolicy.TurnsOffCpuArena(choice, processors, folderSetsArena, provider));
+    }
+
+    [Fact]
+    public void TurnsOffCpuArena_OnnxRuntimeDefaultThreads_KeepsTheArena()
+    {
+        Assert.False(IntraOpThreadPolicy.TurnsOffCpuArena(new IntraOpThreadChoice(null, false, "default"), 8, folderSetsArena: false, "cpu"));
+    }
+
+    [Fact]
+    public void SetsSessionOption_ReadsTheModelFoldersOwnSessionOptions()
+    {
+        var folder = ModelFolder.Open(TestModels.Get(TestModels.Stories260KGqa));
+
+        Assert.True(folder.SetsSessionOption("log_id"));
+        Assert.False(folder.SetsSessionOption("enable_cpu_mem_arena"));
+    }
 }
