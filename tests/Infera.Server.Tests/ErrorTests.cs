@@ -135,7 +135,7 @@ public sealed class ErrorTests(ServerFixture fixture)
         {
             await release.Task.WaitAsync(ct);
             return await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa), ct);
-        }));
+        }), waitUntilReady: false);
         using var http = server.CreateClient();
 
         using (var live = await http.GetAsync("/health"))

@@ -8,7 +8,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Infera.Server.Tests;
 
-/// <summary>A real Kestrel server on 127.0.0.1 with an ephemeral port, serving the endpoints of <c>MapInferaEndpoints</c>.</summary>
+/// <summary>
+/// A real Kestrel server on 127.0.0.1 with an ephemeral port, serving the endpoints of <c>MapInferaEndpoints</c>; started
+/// once its models are loaded, as <c>infera serve</c> waits for them (unless <c>waitUntilReady</c> is false).
+/// </summary>
 internal sealed class InferaTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -25,7 +28,7 @@ internal sealed class InferaTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<InferaTestServer> StartAsync(Action<InferaServerOptions> configure, string prefix = "")
+    public static async Task<InferaTestServer> StartAsync(Action<InferaServerOptions> configure, string prefix = "", bool waitUntilReady = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -34,6 +37,11 @@ internal sealed class InferaTestServer : IAsyncDisposable
         var app = builder.Build();
         app.MapInferaEndpoints(prefix);
         await app.StartAsync();
+        if (waitUntilReady)
+        {
+            await app.Services.GetRequiredService<InferaModelRegistry>().WaitUntilReadyAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new InferaTestServer(app, new Uri(address));
     }

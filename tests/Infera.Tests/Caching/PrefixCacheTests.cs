@@ -78,12 +78,27 @@ public sealed class PrefixCacheTests
         int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(3, runner.Metadata.VocabularySize))];
         int[] a = Tokens(48), b = Tokens(48);
 
-        // Two requests on generators of their own (log-probabilities take Infera's sampler), kept when they end.
-        var withLogProbabilities = new GenerationOptions { Temperature = 0, MaxNewTokens = 2, LogProbabilities = true };
-        await Task.WhenAll(runner.CollectWithCacheAsync(new GenerationRequest(a, withLogProbabilities)), runner.CollectWithCacheAsync(new GenerationRequest(b, withLogProbabilities)));
+        // Two requests on generators of their own (log-probabilities take Infera's sampler; the end-of-sequence tokens are
+        // banned), both held open after their first token so that neither continues the other's generator. More tokens
+        // than the runner's channel holds keep each generator busy until its reader drains it; both are kept afterwards.
+        var noEos = runner.Metadata.EosTokenIds.ToDictionary(id => id, _ => -100f);
+        var held = new GenerationOptions { Temperature = 0, MaxNewTokens = 100, LogProbabilities = true, LogitBias = noEos };
+        await using (var first = runner.GenerateAsync(new GenerationRequest(a, held)).GetAsyncEnumerator())
+        await using (var second = runner.GenerateAsync(new GenerationRequest(b, held)).GetAsyncEnumerator())
+        {
+            Assert.True(await first.MoveNextAsync());
+            Assert.True(await second.MoveNextAsync());
+            while (await first.MoveNextAsync())
+            {
+            }
+
+            while (await second.MoveNextAsync())
+            {
+            }
+        }
 
         // A long request in flight, held after its first token (it may take one of the kept generators: it shares nothing).
-        var endless = new GenerationOptions { Temperature = 0, MaxNewTokens = 400, LogProbabilities = true, LogitBias = runner.Metadata.EosTokenIds.ToDictionary(id => id, _ => -100f) };
+        var endless = new GenerationOptions { Temperature = 0, MaxNewTokens = 300, LogProbabilities = true, LogitBias = noEos };
         await using var busy = runner.GenerateAsync(new GenerationRequest(Tokens(8), endless)).GetAsyncEnumerator();
         Assert.True(await busy.MoveNextAsync());
 
