@@ -62,21 +62,23 @@ internal static class IntraOpThreadPolicy
     }
 
     /// <summary>
-    /// Whether the runner turns off ONNX Runtime's CPU memory arena (<c>enable_cpu_mem_arena</c>): when the processors are
-    /// divided among generators that step at the same time (fewer threads per operator than processors: the batch workers
-    /// of a small model, one per processor), unless the model folder sets the option itself. The arena is one allocator
-    /// per session behind one lock, and every operator's output is allocated from it: two batch workers of stories260K-gqa
-    /// on 2 processors spent most of their system calls waiting for that lock (a 4-row step 157-171 us against 140 us
-    /// without the arena; 8 concurrent requests to <c>infera serve</c> 23k against 29k tokens/s). A single generator steps
-    /// as fast either way (71 us for one row, 136 us for four), and a model that uses every processor keeps the arena,
-    /// whose reuse of large buffers matters for long prompts.
+    /// Whether the runner turns off ONNX Runtime's CPU memory arena (<c>enable_cpu_mem_arena</c>): when several batch
+    /// workers step at the same time on processors they share (fewer threads per operator than processors), unless the
+    /// model folder sets the option itself. The arena is one allocator per session behind one lock, and every operator's
+    /// output is allocated from it: two batch workers of stories260K-gqa on 2 processors spent most of their system calls
+    /// waiting for that lock (a 4-row step 157-171 us against 140 us without the arena; 8 concurrent requests to
+    /// <c>infera serve</c> 23k against 29k tokens/s). A lone generator of that model steps as fast either way (71 us for
+    /// one row, 136 us for four). A model that is not batched keeps the arena: with separate past and present tensors
+    /// (stories260K-onnx) every step allocates new ones, and one request decodes 2-3% slower without it. So does a model
+    /// that uses every processor per operator, whose reuse of large buffers matters for long prompts.
     /// </summary>
     /// <param name="threads">The chosen threads per operator.</param>
     /// <param name="processorCount">The processors this process may run on.</param>
+    /// <param name="batchWorkers">The batch workers that will step concurrently (0 when requests are not batched).</param>
     /// <param name="folderSetsArena">Whether the model's genai_config.json sets <c>enable_cpu_mem_arena</c>.</param>
     /// <param name="provider">The execution provider's name.</param>
-    public static bool TurnsOffCpuArena(IntraOpThreadChoice threads, int processorCount, bool folderSetsArena, string provider) =>
-        provider == "cpu" && !folderSetsArena && threads.Threads is int count && count < processorCount;
+    public static bool TurnsOffCpuArena(IntraOpThreadChoice threads, int processorCount, int batchWorkers, bool folderSetsArena, string provider) =>
+        provider == "cpu" && !folderSetsArena && batchWorkers > 1 && threads.Threads is int count && count < processorCount;
 
     /// <summary>The most Engines a runner creates on its own (without <see cref="OnnxModelRunnerOptions.MaxConcurrentRequests"/>).</summary>
     public const int MaxDefaultEngines = 4;

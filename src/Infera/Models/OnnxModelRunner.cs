@@ -162,15 +162,18 @@ public sealed class OnnxModelRunner : IModelRunner
         progress?.Report(new ModelLoadProgress("Checking the execution provider", 0.1));
         var provider = ChooseProvider(options);
         var batching = ChooseBatching(options, folder.ReadTokenId("pad_token_id"));
+        var batched = IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits;
+        var rowsPerWorker = batching == BatchingKind.Generator ? GeneratorBatchRows(options) : IntraOpThreadPolicy.EngineRows;
         var (threads, maxConcurrent) = IntraOpThreadPolicy.Choose(
             options,
             folder.ReadIntraOpThreads(),
             folder.WeightBytes(),
             Environment.ProcessorCount,
-            IntraOpThreadPolicy.WillBatch(options, attention) && !lastPositionLogits,
-            batching == BatchingKind.Generator ? GeneratorBatchRows(options) : IntraOpThreadPolicy.EngineRows);
+            batched,
+            rowsPerWorker);
 
-        var noCpuArena = IntraOpThreadPolicy.TurnsOffCpuArena(threads, Environment.ProcessorCount, folder.SetsSessionOption("enable_cpu_mem_arena"), provider.Name);
+        var batchWorkers = batched ? (maxConcurrent + rowsPerWorker - 1) / rowsPerWorker : 0;
+        var noCpuArena = IntraOpThreadPolicy.TurnsOffCpuArena(threads, Environment.ProcessorCount, batchWorkers, folder.SetsSessionOption("enable_cpu_mem_arena"), provider.Name);
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;

@@ -79,23 +79,24 @@ public sealed class IntraOpThreadPolicyTests
     }
 
     [Theory]
-    [InlineData(1, 2, false, "cpu", true)]
-    [InlineData(2, 8, false, "cpu", true)]
-    [InlineData(8, 8, false, "cpu", false)]
-    [InlineData(1, 1, false, "cpu", false)]
-    [InlineData(1, 2, true, "cpu", false)]
-    [InlineData(1, 2, false, "cuda", false)]
-    public void TurnsOffCpuArena_OnlyWhenGeneratorsShareTheProcessorsAndTheModelDoesNotSay(int threads, int processors, bool folderSetsArena, string provider, bool expected)
+    [InlineData(1, 2, 2, false, "cpu", true)]
+    [InlineData(2, 8, 4, false, "cpu", true)]
+    [InlineData(1, 2, 0, false, "cpu", false)]
+    [InlineData(1, 2, 1, false, "cpu", false)]
+    [InlineData(8, 8, 2, false, "cpu", false)]
+    [InlineData(1, 2, 2, true, "cpu", false)]
+    [InlineData(1, 2, 2, false, "cuda", false)]
+    public void TurnsOffCpuArena_OnlyWhenBatchWorkersShareTheProcessorsAndTheModelDoesNotSay(int threads, int processors, int batchWorkers, bool folderSetsArena, string provider, bool expected)
     {
         var choice = new IntraOpThreadChoice(threads, true, "test");
 
-        Assert.Equal(expected, IntraOpThreadPolicy.TurnsOffCpuArena(choice, processors, folderSetsArena, provider));
+        Assert.Equal(expected, IntraOpThreadPolicy.TurnsOffCpuArena(choice, processors, batchWorkers, folderSetsArena, provider));
     }
 
     [Fact]
     public void TurnsOffCpuArena_OnnxRuntimeDefaultThreads_KeepsTheArena()
     {
-        Assert.False(IntraOpThreadPolicy.TurnsOffCpuArena(new IntraOpThreadChoice(null, false, "default"), 8, folderSetsArena: false, "cpu"));
+        Assert.False(IntraOpThreadPolicy.TurnsOffCpuArena(new IntraOpThreadChoice(null, false, "default"), 8, batchWorkers: 2, folderSetsArena: false, "cpu"));
     }
 
     [Fact]
