@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Infera.Server;
 
-/// <summary>Writes <c>application/x-ndjson</c> responses as Ollama streams them: one JSON object per line, flushed as soon as no further line is ready (the tokens' lines flushed as <see cref="StreamFlusher"/> says).</summary>
+/// <summary>Writes <c>application/x-ndjson</c> responses as Ollama streams them: one JSON object per line (the tokens' lines flushed as <see cref="StreamFlusher"/> says).</summary>
 internal static class Ndjson
 {
     public const string ContentType = "application/x-ndjson";

@@ -57,6 +57,11 @@ public sealed class OnnxModelRunner : IModelRunner
         _eosTokenIds = [.. metadata.EosTokenIds];
         _samplingMode = options.SamplingMode;
         _scheduler = scheduler;
+        if (scheduler is not null)
+        {
+            scheduler.FreeSlots = () => _gate.Free;
+        }
+
         _workers = workers;
         SchedulingModeReason = schedulingReason;
         IntraOpThreadsReason = threadsReason;

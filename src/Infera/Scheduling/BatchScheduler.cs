@@ -70,6 +70,15 @@ internal sealed class BatchScheduler : IAsyncDisposable
     /// </summary>
     public bool ExpectsMore => ExpectedSoon() > 0;
 
+    /// <summary>
+    /// Gets or sets how many more requests the runner can admit now, when it limits them (its free concurrency slots).
+    /// With none free, no request can arrive before one ends, so an idle worker starts its batch at once instead of
+    /// waiting the batch window for rows that cannot come (8 concurrent requests on 2 workers of 4 rows, one of them on
+    /// a generator of its own: the second worker used to wait the whole window, and then for the thread pool to run
+    /// the window's timer).
+    /// </summary>
+    internal Func<int>? FreeSlots { get; set; }
+
     /// <summary>Gets a value indicating whether the scheduler is being disposed: workers stop their batches.</summary>
     internal bool IsStopping => Volatile.Read(ref _disposed) != 0;
 
@@ -222,12 +231,18 @@ internal sealed class BatchScheduler : IAsyncDisposable
         var now = Stopwatch.GetTimestamp();
         Trim(_recentCompletions, now);
         Trim(_recentSubmissions, now);
-        if (now < Volatile.Read(ref _burstUntil))
-        {
-            return int.MaxValue / 2;
-        }
+        return Expected(now < Volatile.Read(ref _burstUntil), _recentCompletions.Count, _recentSubmissions.Count, FreeSlots?.Invoke());
+    }
 
-        return Math.Max(0, _recentCompletions.Count - _recentSubmissions.Count);
+    /// <summary>
+    /// How many more requests to expect within the batch window: during a burst, as many as the runner can still admit
+    /// (unbounded when it does not say); otherwise one per recent completion not yet followed by a submission; never
+    /// more than the free slots.
+    /// </summary>
+    internal static int Expected(bool burst, int recentCompletions, int recentSubmissions, int? freeSlots)
+    {
+        var free = freeSlots ?? int.MaxValue / 2;
+        return burst ? free : Math.Min(free, Math.Max(0, recentCompletions - recentSubmissions));
     }
 
     private static void Trim(ConcurrentQueue<long> timestamps, long now)
@@ -255,6 +270,12 @@ internal sealed class BatchScheduler : IAsyncDisposable
                 into.Add(job);
                 Interlocked.Decrement(ref _queued);
                 continue;
+            }
+
+            if (FreeSlots?.Invoke() == 0)
+            {
+                // Every slot is taken and nothing is queued here: nothing more can arrive before a request ends.
+                return;
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);

@@ -18,6 +18,9 @@ internal sealed class RequestGate : IDisposable
 
     public int Running => Volatile.Read(ref _running);
 
+    /// <summary>Gets the slots free now: with none, no request can start before a running one ends.</summary>
+    public int Free => _slots.CurrentCount;
+
     public async ValueTask<Slot> EnterAsync(CancellationToken cancellationToken)
     {
         if (!_slots.Wait(0, CancellationToken.None))
