@@ -193,7 +193,8 @@ public sealed class OnnxModelRunnerLifetimeTests : IDisposable
         {
             await foreach (var update in runner.GenerateAsync(new GenerationRequest("Once upon a time", new GenerationOptions { MaxNewTokens = 500, ContextOverflow = ContextOverflowPolicy.LimitNewTokens })).ConfigureAwait(false))
             {
-                if (update.Index == 2)
+                // Tokens the loop made ahead are read on this task's own thread; dispose at the first one read on the worker.
+                if (update.Index >= 2 && readerThread is null && Thread.CurrentThread.Name?.Contains(" generation ", StringComparison.Ordinal) == true)
                 {
                     readerThread = Thread.CurrentThread.Name;
                     runner.Dispose();
