@@ -179,6 +179,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
         var batchWorkers = batched ? (maxConcurrent + rowsPerWorker - 1) / rowsPerWorker : 0;
         var noCpuArena = IntraOpThreadPolicy.TurnsOffCpuArena(threads, Environment.ProcessorCount, batchWorkers, folder.SetsSessionOption("enable_cpu_mem_arena"), provider.Name);
+        var heapKept = noCpuArena && Native.HeapReuse.KeepFreedMemory();
 
         progress?.Report(new ModelLoadProgress("Loading the model", 0.2));
         Model? model = null;
@@ -259,7 +260,7 @@ public sealed class OnnxModelRunner : IModelRunner
                 threads.Reason);
             if (noCpuArena)
             {
-                SchedulingLog.NoCpuArena(loadLogger, metadata.ModelId);
+                SchedulingLog.NoCpuArena(loadLogger, metadata.ModelId, heapKept ? "freed tensors are kept in the C heap for the next step" : "the C heap's thresholds are left as they are");
             }
             if (hugePageBytes > 0)
             {

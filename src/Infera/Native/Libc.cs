@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Infera.Native;
 
-/// <summary>The C library's memory-advice calls (Linux).</summary>
+/// <summary>The C library's memory-advice and heap calls (Linux).</summary>
 internal static unsafe partial class Libc
 {
     /// <summary><c>MADV_DONTNEED</c>: drop the range's pages; a private file mapping reads them again from the file.</summary>
@@ -16,6 +16,18 @@ internal static unsafe partial class Libc
 
     /// <summary><c>EINVAL</c>: among others, an advice this kernel does not know.</summary>
     internal const int InvalidArgument = 22;
+
+    /// <summary><c>M_TRIM_THRESHOLD</c>: free memory at the top of the heap beyond this is given back to the kernel.</summary>
+    internal const int TrimThreshold = -1;
+
+    /// <summary><c>M_MMAP_THRESHOLD</c>: allocations of at least this size are mapped on their own, and unmapped when freed.</summary>
+    internal const int MmapThreshold = -3;
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    internal static partial int Mallopt(int parameter, int value);
+
+    [LibraryImport("libc", EntryPoint = "gnu_get_libc_version")]
+    internal static partial nint GnuGetLibcVersion();
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     internal static partial int Madvise(nint address, nuint length, int advice);

@@ -20,6 +20,6 @@ internal static partial class SchedulingLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Model {ModelId}: {MiB} MiB of model file pages read while loading given back.")]
     public static partial void ReleasedModelPages(ILogger logger, string modelId, long miB);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Model {ModelId}: ONNX Runtime's CPU memory arena is off: generators that step at the same time would wait for its lock.")]
-    public static partial void NoCpuArena(ILogger logger, string modelId);
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Model {ModelId}: ONNX Runtime's CPU memory arena is off: generators that step at the same time would wait for its lock; {Heap}.")]
+    public static partial void NoCpuArena(ILogger logger, string modelId, string heap);
 }

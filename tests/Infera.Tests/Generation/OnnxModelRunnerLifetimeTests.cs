@@ -191,13 +191,18 @@ public sealed class OnnxModelRunnerLifetimeTests : IDisposable
         // synchronously there must not wait for that worker's own loop.
         var reading = Task.Run(async () =>
         {
-            await foreach (var update in runner.GenerateAsync(new GenerationRequest("Once upon a time", new GenerationOptions { MaxNewTokens = 500, ContextOverflow = ContextOverflowPolicy.LimitNewTokens })).ConfigureAwait(false))
+            // Tokens the loop made ahead are read on this task's own thread; dispose at the first one read on the worker.
+            // On a busy machine a whole request can be read without the reader ever waiting for the worker: then the next
+            // request tries again.
+            for (var attempt = 0; attempt < 20 && readerThread is null; attempt++)
             {
-                // Tokens the loop made ahead are read on this task's own thread; dispose at the first one read on the worker.
-                if (update.Index >= 2 && readerThread is null && Thread.CurrentThread.Name?.Contains(" generation ", StringComparison.Ordinal) == true)
+                await foreach (var update in runner.GenerateAsync(new GenerationRequest("Once upon a time", new GenerationOptions { MaxNewTokens = 500, ContextOverflow = ContextOverflowPolicy.LimitNewTokens })).ConfigureAwait(false))
                 {
-                    readerThread = Thread.CurrentThread.Name;
-                    runner.Dispose();
+                    if (update.Index >= 2 && readerThread is null && Thread.CurrentThread.Name?.Contains(" generation ", StringComparison.Ordinal) == true)
+                    {
+                        readerThread = Thread.CurrentThread.Name;
+                        runner.Dispose();
+                    }
                 }
             }
         });
