@@ -47,6 +47,14 @@ public sealed class ServeCommandTests
         Assert.Equal(4, levels[1].GetProperty("textsEqualToSequential").GetInt32());
         Assert.True(levels[1].GetProperty("speedupOverSequential").GetDouble() > 0);
         Assert.Equal(JsonValueKind.Null, levels[0].GetProperty("textsEqualToSequential").ValueKind);
+
+        // The same load through Ollama's /api/generate (raw prompts): every request streams its tokens and ends with done.
+        (exitCode, stdout, stderr) = await InferaTool.RunAsync($"bench serve --url {url} --api-key cli-key --api ollama --concurrency 2 --requests 4 --max-tokens 8 --prompt-tokens 8 --compare-sequential --json");
+        Assert.True(exitCode == 0, stderr);
+        var ollama = JsonDocument.Parse(stdout).RootElement.GetProperty("levels")[0];
+        Assert.Equal(0, ollama.GetProperty("errors").GetInt32());
+        Assert.Equal(8, ollama.GetProperty("meanOutputTokens").GetDouble());
+        Assert.Equal(4, ollama.GetProperty("textsEqualToSequential").GetInt32());
     }
 
     [Fact]

@@ -81,40 +81,32 @@ internal static class CompletionLoad
                 return StreamedCompletion.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
             }
 
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            using var lines = new ResponseLines(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
             var done = false;
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            while (await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal))
+                if (!line.Span.StartsWith("data: "u8))
                 {
                     continue;
                 }
 
-                var data = line.AsSpan(6);
-                if (data.SequenceEqual("[DONE]"))
+                if (line.Span[6..].SequenceEqual("[DONE]"u8))
                 {
                     done = true;
                     break;
                 }
 
                 var now = Stopwatch.GetTimestamp();
-                using var chunk = JsonDocument.Parse(line.AsMemory(6));
-                var root = chunk.RootElement;
-                if (root.TryGetProperty("error", out var error))
+                var chunk = StreamedEvent.ReadCompletionChunk(line.Span[6..], completion);
+                if (chunk.Error is { } error)
                 {
-                    return StreamedCompletion.Failed(error.ToString());
+                    return StreamedCompletion.Failed(error);
                 }
 
-                if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                promptTokens = chunk.PromptTokens ?? promptTokens;
+                outputTokens = chunk.OutputTokens ?? outputTokens;
+                if (chunk.HasText)
                 {
-                    promptTokens = usage.GetProperty("prompt_tokens").GetInt32();
-                    outputTokens = usage.GetProperty("completion_tokens").GetInt32();
-                }
-
-                if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0
-                    && choices[0].TryGetProperty("text", out var text) && text.GetString() is { Length: > 0 } piece)
-                {
-                    completion.Append(piece);
                     if (last == 0)
                     {
                         ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
@@ -130,7 +122,7 @@ internal static class CompletionLoad
 
             return done ? new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null, completion.ToString()) : StreamedCompletion.Failed("The stream ended without data: [DONE].");
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException or FormatException)
         {
             return StreamedCompletion.Failed(ex.Message);
         }
@@ -149,6 +141,7 @@ internal static class CompletionLoad
         });
         var start = Stopwatch.GetTimestamp();
         var gaps = new List<double>(maxTokens);
+        var completion = new StringBuilder();
         double ttft = 0;
         long last = 0;
         try
@@ -160,18 +153,22 @@ internal static class CompletionLoad
                 return StreamedCompletion.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
             }
 
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            using var lines = new ResponseLines(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            while (await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
-                var now = Stopwatch.GetTimestamp();
-                using var chunk = JsonDocument.Parse(line);
-                var root = chunk.RootElement;
-                if (root.TryGetProperty("error", out var error))
+                if (line.IsEmpty)
                 {
-                    return StreamedCompletion.Failed(error.ToString());
+                    continue;
                 }
 
-                if (root.TryGetProperty("response", out var text) && text.GetString() is { Length: > 0 })
+                var now = Stopwatch.GetTimestamp();
+                var chunk = StreamedEvent.ReadOllamaLine(line.Span, completion);
+                if (chunk.Error is { } error)
+                {
+                    return StreamedCompletion.Failed(error);
+                }
+
+                if (chunk.HasText)
                 {
                     if (last == 0)
                     {
@@ -185,17 +182,15 @@ internal static class CompletionLoad
                     last = now;
                 }
 
-                if (root.GetProperty("done").GetBoolean())
+                if (chunk.Done)
                 {
-                    var promptTokens = root.TryGetProperty("prompt_eval_count", out var p) ? p.GetInt32() : 0;
-                    var outputTokens = root.TryGetProperty("eval_count", out var e) ? e.GetInt32() : 0;
-                    return new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null);
+                    return new StreamedCompletion(ttft, gaps, chunk.PromptTokens ?? 0, chunk.OutputTokens ?? 0, null, completion.ToString());
                 }
             }
 
             return StreamedCompletion.Failed("The stream ended without a line with done: true.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException or FormatException)
         {
             return StreamedCompletion.Failed(ex.Message);
         }
