@@ -136,6 +136,13 @@ public sealed class PrefixCacheTests
             }
         }
 
+        // Whether the concurrent requests above continued the kept prefix depends on how they overlapped (a batch row is
+        // cheaper than continuing a prefix shorter than PrefixToNewTokensForGenerator times the new tokens). A request whose
+        // kept prefix is that long continues it whatever else runs, and gives the reference's tokens.
+        var few = new GenerationOptions { Temperature = 0, MaxNewTokens = 4 };
+        var continued = await cached.CollectWithCacheAsync(new GenerationRequest(prompts[0], few));
+        Assert.True(continued.CachedTokens >= PrefixCacheFactory.PrefixToNewTokensForGenerator * 4, $"{continued.CachedTokens} tokens continued");
+        Assert.Equal((await reference.CollectWithCacheAsync(new GenerationRequest(prompts[0], few))).Tokens, continued.Tokens);
         Assert.True(cached.PrefixCache!.Hits > 0);
     }
 
