@@ -36,10 +36,10 @@ public sealed class LoadReaderTests
     [InlineData("""{"id":"x","choices":[{"index":0,"text":"","finish_reason":"length"}],"usage":{"prompt_tokens":33,"completion_tokens":64,"total_tokens":97}}""")]
     [InlineData("""{"id":"x","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":1,"total_tokens":8,"prompt_tokens_details":{"cached_tokens":0}}}""")]
     [InlineData("""{"error":{"message":"The model is still loading.","type":"server_error","param":null,"code":null}}""")]
-    public void ReadCompletionChunk_ReadsWhatJsonDocumentReads(string json)
+    public void Read_CompletionChunk_ReadsWhatJsonDocumentReads(string json)
     {
         var text = new StringBuilder("before|");
-        var chunk = StreamedEvent.ReadCompletionChunk(Encoding.UTF8.GetBytes(json), text);
+        var chunk = StreamedEvent.Read(Encoding.UTF8.GetBytes(json), text);
 
         var root = JsonDocument.Parse(json).RootElement;
         var expectedText = root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0
@@ -53,12 +53,12 @@ public sealed class LoadReaderTests
     }
 
     [Fact]
-    public void ReadCompletionChunk_LongText_IsAppendedWhole()
+    public void Read_CompletionChunk_LongText_IsAppendedWhole()
     {
         var piece = string.Concat(Enumerable.Repeat("ab\\n\\u00e9", 300));
         var text = new StringBuilder();
 
-        var chunk = StreamedEvent.ReadCompletionChunk(Encoding.UTF8.GetBytes($$"""{"choices":[{"text":"{{piece}}"}]}"""), text);
+        var chunk = StreamedEvent.Read(Encoding.UTF8.GetBytes($$"""{"choices":[{"text":"{{piece}}"}]}"""), text);
 
         Assert.True(chunk.HasText);
         Assert.Equal(string.Concat(Enumerable.Repeat("ab\né", 300)), text.ToString());
@@ -68,25 +68,25 @@ public sealed class LoadReaderTests
     [InlineData("[1,2]")]
     [InlineData("\"text\"")]
     [InlineData("{\"choices\":[{\"text\":\"cut")]
-    public void ReadCompletionChunk_NotOneObject_Throws(string json) =>
-        Assert.ThrowsAny<JsonException>(() => StreamedEvent.ReadCompletionChunk(Encoding.UTF8.GetBytes(json), new StringBuilder()));
+    public void Read_CompletionChunk_NotOneObject_Throws(string json) =>
+        Assert.ThrowsAny<JsonException>(() => StreamedEvent.Read(Encoding.UTF8.GetBytes(json), new StringBuilder()));
 
     [Fact]
-    public void ReadOllamaLine_ReadsResponseDoneAndCounts()
+    public void Read_OllamaLine_ReadsResponseDoneAndCounts()
     {
         var text = new StringBuilder();
-        var first = StreamedEvent.ReadOllamaLine("""{"model":"m","created_at":"2026-12-03T00:00:00Z","response":" Once\n","done":false}"""u8, text);
+        var first = StreamedEvent.Read("""{"model":"m","created_at":"2026-12-03T00:00:00Z","response":" Once\n","done":false}"""u8, text);
         Assert.True(first.HasText);
         Assert.False(first.Done);
 
-        var last = StreamedEvent.ReadOllamaLine("""{"model":"m","response":"","done":true,"done_reason":"length","context":[1,2,3],"total_duration":5,"prompt_eval_count":12,"eval_count":64}"""u8, text);
+        var last = StreamedEvent.Read("""{"model":"m","response":"","done":true,"done_reason":"length","context":[1,2,3],"total_duration":5,"prompt_eval_count":12,"eval_count":64}"""u8, text);
         Assert.False(last.HasText);
         Assert.True(last.Done);
         Assert.Equal(12, last.PromptTokens);
         Assert.Equal(64, last.OutputTokens);
         Assert.Equal(" Once\n", text.ToString());
 
-        var failed = StreamedEvent.ReadOllamaLine("""{"error":"model 'x' not found"}"""u8, text);
+        var failed = StreamedEvent.Read("""{"error":"model 'x' not found"}"""u8, text);
         Assert.Equal("model 'x' not found", failed.Error);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 
@@ -66,11 +67,8 @@ internal static class CompletionLoad
             ["stream"] = true,
             ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
         });
-        var start = Stopwatch.GetTimestamp();
-        var gaps = new List<double>(maxTokens);
+        var times = new ChunkTimes(maxTokens);
         var completion = new StringBuilder();
-        double ttft = 0;
-        long last = 0;
         int promptTokens = 0, outputTokens = 0;
         try
         {
@@ -81,23 +79,17 @@ internal static class CompletionLoad
                 return StreamedCompletion.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
             }
 
-            using var lines = new ResponseLines(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
-            var done = false;
-            while (await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            var events = SseParser.Create(
+                await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
+                (_, data) => data.SequenceEqual("[DONE]"u8) ? StreamedEvent.End : StreamedEvent.Read(data, completion));
+            await foreach (var item in events.EnumerateAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!line.Span.StartsWith("data: "u8))
+                var chunk = item.Data;
+                if (chunk.Done)
                 {
-                    continue;
+                    return new StreamedCompletion(times.FirstMs, times.Gaps, promptTokens, outputTokens, null, completion.ToString());
                 }
 
-                if (line.Span[6..].SequenceEqual("[DONE]"u8))
-                {
-                    done = true;
-                    break;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                var chunk = StreamedEvent.ReadCompletionChunk(line.Span[6..], completion);
                 if (chunk.Error is { } error)
                 {
                     return StreamedCompletion.Failed(error);
@@ -107,20 +99,11 @@ internal static class CompletionLoad
                 outputTokens = chunk.OutputTokens ?? outputTokens;
                 if (chunk.HasText)
                 {
-                    if (last == 0)
-                    {
-                        ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
-                    }
-                    else
-                    {
-                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
-                    }
-
-                    last = now;
+                    times.Add();
                 }
             }
 
-            return done ? new StreamedCompletion(ttft, gaps, promptTokens, outputTokens, null, completion.ToString()) : StreamedCompletion.Failed("The stream ended without data: [DONE].");
+            return StreamedCompletion.Failed("The stream ended without data: [DONE].");
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidOperationException or FormatException)
         {
@@ -139,11 +122,8 @@ internal static class CompletionLoad
             ["stream"] = true,
             ["options"] = new Dictionary<string, object> { ["num_predict"] = maxTokens, ["temperature"] = 0 },
         });
-        var start = Stopwatch.GetTimestamp();
-        var gaps = new List<double>(maxTokens);
+        var times = new ChunkTimes(maxTokens);
         var completion = new StringBuilder();
-        double ttft = 0;
-        long last = 0;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/generate") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
@@ -161,8 +141,7 @@ internal static class CompletionLoad
                     continue;
                 }
 
-                var now = Stopwatch.GetTimestamp();
-                var chunk = StreamedEvent.ReadOllamaLine(line.Span, completion);
+                var chunk = StreamedEvent.Read(line.Span, completion);
                 if (chunk.Error is { } error)
                 {
                     return StreamedCompletion.Failed(error);
@@ -170,21 +149,12 @@ internal static class CompletionLoad
 
                 if (chunk.HasText)
                 {
-                    if (last == 0)
-                    {
-                        ttft = Stopwatch.GetElapsedTime(start, now).TotalMilliseconds;
-                    }
-                    else
-                    {
-                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
-                    }
-
-                    last = now;
+                    times.Add();
                 }
 
                 if (chunk.Done)
                 {
-                    return new StreamedCompletion(ttft, gaps, chunk.PromptTokens ?? 0, chunk.OutputTokens ?? 0, null, completion.ToString());
+                    return new StreamedCompletion(times.FirstMs, times.Gaps, chunk.PromptTokens ?? 0, chunk.OutputTokens ?? 0, null, completion.ToString());
                 }
             }
 
@@ -207,6 +177,33 @@ internal static class CompletionLoad
 
         var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}
+
+/// <summary>When a request's text chunks arrived: the time to the first, then the gaps between them, in milliseconds.</summary>
+internal sealed class ChunkTimes(int expectedChunks)
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private long _last;
+
+    public double FirstMs { get; private set; }
+
+    public List<double> Gaps { get; } = new(expectedChunks);
+
+    /// <summary>Records a text chunk arriving now.</summary>
+    public void Add()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (_last == 0)
+        {
+            FirstMs = Stopwatch.GetElapsedTime(_start, now).TotalMilliseconds;
+        }
+        else
+        {
+            Gaps.Add(Stopwatch.GetElapsedTime(_last, now).TotalMilliseconds);
+        }
+
+        _last = now;
     }
 }
 
