@@ -91,38 +91,41 @@ internal sealed class SafetensorsFile : IDisposable
 
     public float[] Read(SafetensorsEntry entry)
     {
-        long count = entry.Shape.Aggregate(1L, (a, b) => a * b);
-        int elementSize = entry.DType switch
+        long count = CheckedCount(entry);
+        var result = new float[count];
+        ReadRange(entry, 0, result);
+        return result;
+    }
+
+    /// <summary>Reads <paramref name="destination"/>.Length elements of <paramref name="entry"/> from element <paramref name="firstElement"/> on, as float32.</summary>
+    public void ReadRange(SafetensorsEntry entry, long firstElement, Span<float> destination)
+    {
+        long count = CheckedCount(entry);
+        if (firstElement < 0 || firstElement + destination.Length > count)
         {
-            "F32" => 4,
-            "F16" or "BF16" => 2,
-            _ => throw Error(Path, $"tensor {entry.Name} has data type {entry.DType}; supported are F32, F16 and BF16."),
-        };
-        if (entry.End - entry.Begin != count * elementSize)
-        {
-            throw Error(Path, $"tensor {entry.Name} has {entry.End - entry.Begin} bytes for shape [{string.Join(", ", entry.Shape)}] of {entry.DType}.");
+            throw new ArgumentOutOfRangeException(nameof(firstElement));
         }
 
-        var result = new float[count];
-        const int Chunk = 1 << 24;
-        var buffer = new byte[(int)Math.Min(count, Chunk) * elementSize];
-        for (long done = 0; done < count; done += Chunk)
+        int elementSize = ElementSize(entry);
+        const int Chunk = 1 << 22;
+        var buffer = new byte[Math.Min(destination.Length, Chunk) * elementSize];
+        for (int done = 0; done < destination.Length; done += Chunk)
         {
-            int n = (int)Math.Min(Chunk, count - done);
+            int n = Math.Min(Chunk, destination.Length - done);
             var bytes = buffer.AsSpan(0, n * elementSize);
-            ReadExactly(bytes, _dataStart + entry.Begin + (done * elementSize));
-            var destination = result.AsSpan((int)done, n);
+            ReadExactly(bytes, _dataStart + entry.Begin + ((firstElement + done) * elementSize));
+            var part = destination.Slice(done, n);
             switch (entry.DType)
             {
                 case "F32":
-                    MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination);
+                    MemoryMarshal.Cast<byte, float>(bytes).CopyTo(part);
                     break;
                 case "F16":
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination);
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), part);
                     break;
                 default:
                     var raw = MemoryMarshal.Cast<byte, ushort>(bytes);
-                    var bits = MemoryMarshal.Cast<float, uint>(destination);
+                    var bits = MemoryMarshal.Cast<float, uint>(part);
                     for (int i = 0; i < n; i++)
                     {
                         bits[i] = (uint)raw[i] << 16;
@@ -131,8 +134,25 @@ internal sealed class SafetensorsFile : IDisposable
                     break;
             }
         }
+    }
 
-        return result;
+    private int ElementSize(SafetensorsEntry entry) => entry.DType switch
+    {
+        "F32" => 4,
+        "F16" or "BF16" => 2,
+        _ => throw Error(Path, $"tensor {entry.Name} has data type {entry.DType}; supported are F32, F16 and BF16."),
+    };
+
+    private long CheckedCount(SafetensorsEntry entry)
+    {
+        long count = entry.Shape.Aggregate(1L, (a, b) => a * b);
+        int elementSize = ElementSize(entry);
+        if (entry.End - entry.Begin != count * elementSize)
+        {
+            throw Error(Path, $"tensor {entry.Name} has {entry.End - entry.Begin} bytes for shape [{string.Join(", ", entry.Shape)}] of {entry.DType}.");
+        }
+
+        return count;
     }
 
     private void ReadExactly(Span<byte> destination, long offset)

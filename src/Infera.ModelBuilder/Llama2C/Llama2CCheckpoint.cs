@@ -302,6 +302,42 @@ internal sealed class Llama2CCheckpoint : WeightSource
         return result;
     }
 
+    public override bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination)
+    {
+        int width = Config.HiddenSize;
+        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > Config.VocabularySize || destination.Length != rowCount * width)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rowCount));
+        }
+
+        long offset = _offsets[(WeightKind.Embedding, -1)];
+        long first = (long)firstRow * width;
+        if (!_quantized)
+        {
+            ReadExactly(MemoryMarshal.AsBytes(destination), offset + (first * sizeof(float)));
+            return true;
+        }
+
+        // Version 2 (Q8_0) checkpoints: int8 values and then one float scale per group; rows hold whole groups only when
+        // the hidden size is a multiple of the group size.
+        if (width % _groupSize != 0)
+        {
+            return false;
+        }
+
+        long count = ExpectedLength(WeightKind.Embedding);
+        var q = new sbyte[destination.Length];
+        var scales = new float[destination.Length / _groupSize];
+        ReadExactly(MemoryMarshal.AsBytes(q.AsSpan()), offset + first);
+        ReadExactly(MemoryMarshal.AsBytes(scales.AsSpan()), offset + count + (first / _groupSize * sizeof(float)));
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = q[i] * scales[i / _groupSize];
+        }
+
+        return true;
+    }
+
     private void ReadExactly(Span<byte> destination, long offset)
     {
         while (!destination.IsEmpty)

@@ -12,6 +12,14 @@ internal abstract class WeightSource : IDisposable
     public abstract float[] Read(WeightKind kind, int layer);
 
     /// <summary>
+    /// Reads rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rowCount"/> of the
+    /// embedding table ([vocabulary, hidden]) into <paramref name="destination"/>, so that a large table can be
+    /// quantized a slice at a time instead of being held whole as float32; returns <see langword="false"/> when the source
+    /// can only read the table whole (<see cref="Read"/>).
+    /// </summary>
+    public virtual bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination) => false;
+
+    /// <summary>
     /// Reads a matrix in the <c>MatMulNBits</c> form the source stores it in (GGUF quantized tensors), or returns
     /// <see langword="null"/> when the source stores it as floats. Only <see cref="ModelPrecision.Keep"/> conversions ask.
     /// </summary>

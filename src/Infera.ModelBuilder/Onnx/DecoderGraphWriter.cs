@@ -1,3 +1,4 @@
+using Infera.Numerics;
 using Onnx;
 using static Infera.ModelBuilder.OnnxGraphBuilder;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -20,6 +21,9 @@ internal sealed partial class DecoderGraphWriter
     private const string StepPrefix = "/model/step/";
 
     private const long LargeHeadThreshold = 1L << 22;
+
+    /// <summary>The float32 elements of one slice of the embedding table quantized at a time (16 MiB).</summary>
+    private const int EmbeddingSliceElements = 1 << 22;
 
     // Projections at least this large (hidden × intermediate weights) make prompts faster at accuracy_level 0 by more
     // than the per-step cost of an If node; below it (stories260K) the If would cost more than it saves.
@@ -221,9 +225,6 @@ internal sealed partial class DecoderGraphWriter
             return keptOutput;
         }
 
-        _embedding = _source.Read(WeightKind.Embedding, 0);
-        CheckLength(_embedding, WeightKind.Embedding);
-        string output;
         if (allowQuantized && QuantizedEmbeddings)
         {
             // Quantized like a MatMulNBits weight (symmetric blocks along the hidden size, default zero point), which
@@ -232,23 +233,22 @@ internal sealed partial class DecoderGraphWriter
             // axis); the gathered [.., blocks, block] rows are reshaped to the hidden size. A tied head writes the same
             // codes again as its own initializer: ONNX Runtime prepacks the head's copy (reading it all, then releasing
             // it) and maps the table's from the file, where only the rows that prompts gather become resident.
-            var c = _config;
-            int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
-            var (packed, scales, layout) = WeightQuantizer.Quantize(_embedding, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
-            var table = new QuantizedMatrix(packed, scales, layout, Exact: true);
-            output = GatherQuantized(WriteCodes(table, "model.embed_tokens.weight"));
+            var table = QuantizedEmbeddingTable(_options.Precision == ModelPrecision.Int4 ? 4 : 8);
+            string quantizedOutput = GatherQuantized(WriteCodes(table, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
                 _tiedHeadCodes = table;
-                _embedding = null;
             }
+
+            Step();
+            return quantizedOutput;
         }
-        else
-        {
-            string name = "model.embed_tokens.weight";
-            WriteFloatTensor(name, [_config.VocabularySize, _config.HiddenSize], _embedding);
-            output = _graph.Node("Gather", "/model/embed_tokens/Gather", [name, "input_ids"], null, string.Empty, Int("axis", 0));
-        }
+
+        _embedding = _source.Read(WeightKind.Embedding, 0);
+        CheckLength(_embedding, WeightKind.Embedding);
+        const string Name = "model.embed_tokens.weight";
+        WriteFloatTensor(Name, [_config.VocabularySize, _config.HiddenSize], _embedding);
+        string output = _graph.Node("Gather", "/model/embed_tokens/Gather", [Name, "input_ids"], null, string.Empty, Int("axis", 0));
 
         if (!_config.TiedEmbeddings)
         {
@@ -275,6 +275,49 @@ internal sealed partial class DecoderGraphWriter
             Int("gather_axis", 0),
             Int("quantize_axis", 2));
         return _graph.Node("Reshape", "/model/embed_tokens/Reshape", [rows, _graph.Int64Constant(false, 0, 0, c.HiddenSize)]);
+    }
+
+    /// <summary>
+    /// The embedding table in <c>MatMulNBits</c> codes. When the source reads the table a slice of rows at a time
+    /// (<see cref="WeightSource.TryReadEmbeddingRows"/>), each slice is quantized as it is read, so the float32 table (545 MB
+    /// for a 151,936 × 896 vocabulary) is never held whole; otherwise the table is read whole.
+    /// </summary>
+    private QuantizedMatrix QuantizedEmbeddingTable(int bits)
+    {
+        var c = _config;
+        var layout = new MatMulNBitsLayout(c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
+        int rowsPerSlice = Math.Max(1, EmbeddingSliceElements / c.HiddenSize);
+        var slice = new float[Math.Min(rowsPerSlice, c.VocabularySize) * c.HiddenSize];
+        if (!_source.TryReadEmbeddingRows(0, slice.Length / c.HiddenSize, slice))
+        {
+            var whole = _source.Read(WeightKind.Embedding, 0);
+            CheckLength(whole, WeightKind.Embedding);
+            var (packed, scales, _) = WeightQuantizer.Quantize(whole, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
+            return new QuantizedMatrix(packed, scales, layout, Exact: true);
+        }
+
+        var tablePacked = new byte[layout.PackedLength];
+        var tableScales = new float[layout.ScaleCount];
+        for (int first = 0; first < c.VocabularySize; first += rowsPerSlice)
+        {
+            int rows = Math.Min(rowsPerSlice, c.VocabularySize - first);
+            var part = slice.AsMemory(0, rows * c.HiddenSize);
+            if (first > 0 && !_source.TryReadEmbeddingRows(first, rows, part.Span))
+            {
+                throw new InvalidOperationException($"{_source.Name}: the embedding table's rows {first}-{first + rows} could not be read.");
+            }
+
+            WeightQuantizer.Quantize(
+                part,
+                rows,
+                c.HiddenSize,
+                bits,
+                _options.BlockSize,
+                tablePacked.AsMemory((int)((long)first * layout.PackedRowLength), rows * layout.PackedRowLength),
+                tableScales.AsMemory(first * layout.BlocksPerRow, rows * layout.BlocksPerRow));
+        }
+
+        return new QuantizedMatrix(tablePacked, tableScales, layout, Exact: true);
     }
 
     /// <summary>Whether the embedding table is stored quantized: the option, or by default large tables of int4/int8 models.</summary>

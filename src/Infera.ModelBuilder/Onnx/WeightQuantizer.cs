@@ -22,14 +22,27 @@ internal static class WeightQuantizer
 
         var packed = new byte[layout.PackedLength];
         var scales = new float[layout.ScaleCount];
+        Quantize(weights, n, k, bits, blockSize, packed, scales);
+        return (packed, scales, layout);
+    }
+
+    /// <summary>Quantizes the [<paramref name="n"/>, <paramref name="k"/>] weight <paramref name="weights"/> into <paramref name="packed"/> and <paramref name="scales"/>, which hold exactly its codes and scales.</summary>
+    public static void Quantize(ReadOnlyMemory<float> weights, int n, int k, int bits, int blockSize, Memory<byte> packed, Memory<float> scales)
+    {
+        var layout = new MatMulNBitsLayout(n, k, bits, blockSize);
+        if (weights.Length != (long)n * k || packed.Length != layout.PackedLength || scales.Length != layout.ScaleCount)
+        {
+            throw new ArgumentException($"Expected {(long)n * k} weights, {layout.PackedLength} code bytes and {layout.ScaleCount} scales.", nameof(weights));
+        }
+
         Parallel.For(0, (n + RowsPerChunk - 1) / RowsPerChunk, chunk =>
         {
             int first = chunk * RowsPerChunk;
             int rows = Math.Min(RowsPerChunk, n - first);
             var part = new MatMulNBitsLayout(rows, k, bits, blockSize);
-            var source = weights.AsSpan(first * k, part.WeightCount);
-            var packedPart = packed.AsSpan(first * layout.PackedRowLength, part.PackedLength);
-            var scalesPart = scales.AsSpan(first * layout.BlocksPerRow, part.ScaleCount);
+            var source = weights.Span.Slice(first * k, part.WeightCount);
+            var packedPart = packed.Span.Slice(first * layout.PackedRowLength, part.PackedLength);
+            var scalesPart = scales.Span.Slice(first * layout.BlocksPerRow, part.ScaleCount);
             if (bits == 4)
             {
                 Int4Quantizer.QuantizeSymmetric(source, part, packedPart, scalesPart);
@@ -39,6 +52,5 @@ internal static class WeightQuantizer
                 Int8Quantizer.QuantizeSymmetric(source, part, packedPart, scalesPart);
             }
         });
-        return (packed, scales, layout);
     }
 }

@@ -1,0 +1,104 @@
+using System.Runtime.InteropServices;
+
+namespace Infera.ModelBuilder.Tests;
+
+/// <summary>
+/// The embedding table read a slice of rows at a time (<see cref="WeightSource.TryReadEmbeddingRows"/>) and quantized as
+/// it is read: the rows equal the whole table's, and the written codes equal those of the whole table quantized at once.
+/// </summary>
+public sealed class EmbeddingStreamingTests
+{
+    public static TheoryData<string> Sources => ["llama2c-v1", "llama2c-v2", "F32", "F16", "BF16"];
+
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void TryReadEmbeddingRows_AnySlice_EqualsTheWholeTablesRows(string format)
+    {
+        using var temp = new TempDirectory();
+        using var source = HuggingFaceConversionTests.Source(ModelArchitecture.Llama, tied: true);
+        using var checkpoint = Write(temp, source, format);
+        var c = checkpoint.Config;
+        var whole = checkpoint.Read(WeightKind.Embedding, 0);
+
+        foreach (var (first, rows) in new[] { (0, 1), (37, 50), (c.VocabularySize - 3, 3), (0, c.VocabularySize) })
+        {
+            var slice = new float[rows * c.HiddenSize];
+            Assert.True(checkpoint.TryReadEmbeddingRows(first, rows, slice));
+            Assert.Equal(whole.AsSpan(first * c.HiddenSize, rows * c.HiddenSize).ToArray(), slice);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.TryReadEmbeddingRows(c.VocabularySize - 2, 3, new float[3 * c.HiddenSize]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.TryReadEmbeddingRows(0, 2, new float[c.HiddenSize]));
+    }
+
+    [Theory]
+    [InlineData("F32")]
+    [InlineData("BF16")]
+    public async Task Convert_TableOfSeveralSlices_CodesEqualTheWholeTableQuantizedAtOnce(string format)
+    {
+        // 70,000 × 64 floats: more than one 4 Mi-element slice.
+        using var temp = new TempDirectory();
+        var shape = new SyntheticModelOptions
+        {
+            HiddenSize = 64,
+            HeadCount = 4,
+            KeyValueHeadCount = 2,
+            IntermediateSize = 96,
+            LayerCount = 1,
+            VocabularySize = 70_000,
+            ContextLength = 64,
+            TiedEmbeddings = true,
+            Seed = 5,
+        };
+        using var source = new SyntheticWeightSource(SyntheticModel.ToConfig(shape, null), shape.Seed);
+        float[] table;
+        using (var checkpoint = Write(temp, source, format))
+        {
+            table = checkpoint.Read(WeightKind.Embedding, 0);
+            Assert.True(checkpoint.TryReadEmbeddingRows(0, 1, new float[64]));
+        }
+
+        var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = true };
+        string output = temp.Combine("out");
+        await ModelConverter.ConvertHuggingFaceAsync(temp.Combine("hf"), output, options);
+
+        var (packed, scales, layout) = WeightQuantizer.Quantize(table, shape.VocabularySize, shape.HiddenSize, 4, options.BlockSize);
+        Assert.Equal(packed, Initializer(output, "model.embed_tokens.weight.weight_Q4"));
+        Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "model.embed_tokens.weight_scales")).ToArray());
+        Assert.Equal(layout.PackedLength, packed.Length);
+    }
+
+    private static WeightSource Write(TempDirectory temp, WeightSource source, string format)
+    {
+        switch (format)
+        {
+            case "llama2c-v1":
+                Llama2CExport.Write(temp.Combine("model.bin"), source, 1);
+                return Llama2CCheckpoint.Open(temp.Combine("model.bin"));
+            case "llama2c-v2":
+                Llama2CExport.Write(temp.Combine("model.bin"), source, 2, groupSize: 32);
+                return Llama2CCheckpoint.Open(temp.Combine("model.bin"));
+            default:
+                HuggingFaceFolder.Write(temp.Combine("hf"), source, format);
+                return HuggingFaceCheckpoint.Open(temp.Combine("hf"), null);
+        }
+    }
+
+    private static byte[] Initializer(string folder, string name)
+    {
+        var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(folder, "model.onnx"))).Graph;
+        var tensor = graph.Initializer.Single(t => t.Name == name);
+        if (tensor.ExternalData.Count == 0)
+        {
+            return tensor.RawData.ToByteArray();
+        }
+
+        long offset = long.Parse(tensor.ExternalData.Single(e => e.Key == "offset").Value, System.Globalization.CultureInfo.InvariantCulture);
+        int length = int.Parse(tensor.ExternalData.Single(e => e.Key == "length").Value, System.Globalization.CultureInfo.InvariantCulture);
+        using var data = File.OpenRead(Path.Combine(folder, "model.onnx.data"));
+        var bytes = new byte[length];
+        data.Position = offset;
+        data.ReadExactly(bytes);
+        return bytes;
+    }
+}
