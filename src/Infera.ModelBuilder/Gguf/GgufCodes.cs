@@ -15,8 +15,14 @@ namespace Infera.ModelBuilder;
 /// </summary>
 internal static class GgufCodes
 {
+    /// <summary>The most bytes of a tensor read at a time (<see cref="From"/>).</summary>
+    public const int SliceBytes = 16 << 20;
+
     /// <summary>Returns the <c>MatMulNBits</c> form of a [rows, rowLength] tensor, or <see langword="null"/> for float types.</summary>
-    public static QuantizedMatrix? From(GgufFile file, GgufTensorInfo tensor)
+    /// <param name="file">The file.</param>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="sliceBytes">The most bytes of the tensor's data read at a time.</param>
+    public static QuantizedMatrix? From(GgufFile file, GgufTensorInfo tensor, int sliceBytes = SliceBytes)
     {
         int n = (int)tensor.Rows, k = (int)tensor.RowLength;
         switch (tensor.Type)
@@ -26,11 +32,11 @@ internal static class GgufCodes
             case GgufType.BF16:
                 return null;
             case GgufType.Q4_0:
-                return Q4_0(file.ReadBytes(tensor), n, k);
+                return Q4_0(file, tensor, n, k, sliceBytes);
             case GgufType.Q8_0:
             case GgufType.Q5_0:
             case GgufType.Q6_K:
-                return Eight(file.ReadBytes(tensor), tensor.Type, n, k);
+                return Eight(file, tensor, n, k, sliceBytes);
             default:
                 {
                     var floats = file.ReadFloat(tensor);
@@ -42,18 +48,41 @@ internal static class GgufCodes
 
     private static float Half(ReadOnlySpan<byte> data) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data));
 
-    private static QuantizedMatrix Q4_0(byte[] data, int n, int k)
+    /// <summary>
+    /// Reads the tensor's blocks a slice of at most <paramref name="sliceBytes"/> at a time and converts each slice in parallel
+    /// (<paramref name="convert"/> gets a run of blocks and the index of its first), so the file's bytes of a large tensor
+    /// (a Q6_K or Q8_0 table of a large vocabulary: hundreds of megabytes) are never held whole next to their codes.
+    /// </summary>
+    private static void ForEachBlocks(GgufFile file, GgufTensorInfo tensor, int sliceBytes, int blockBytes, int blocksPerTask, Action<ReadOnlyMemory<byte>, int> convert)
+    {
+        long blocks = tensor.ByteCount / blockBytes;
+        int blocksPerSlice = Math.Max(1, sliceBytes / blockBytes);
+        var buffer = new byte[(int)Math.Min(blocks, blocksPerSlice) * blockBytes];
+        for (long first = 0; first < blocks; first += blocksPerSlice)
+        {
+            int count = (int)Math.Min(blocksPerSlice, blocks - first);
+            file.ReadBytes(tensor, first * blockBytes, buffer.AsSpan(0, count * blockBytes));
+            int start = (int)first;
+            Parallel.For(0, (count + blocksPerTask - 1) / blocksPerTask, task =>
+            {
+                int local = task * blocksPerTask;
+                int run = Math.Min(blocksPerTask, count - local);
+                convert(buffer.AsMemory(local * blockBytes, run * blockBytes), start + local);
+            });
+        }
+    }
+
+    private static QuantizedMatrix Q4_0(GgufFile file, GgufTensorInfo tensor, int n, int k, int sliceBytes)
     {
         var layout = new MatMulNBitsLayout(n, k, 4, 32);
         var packed = new byte[layout.PackedLength];
         var scales = new float[layout.ScaleCount];
-        int blocks = layout.ScaleCount;
-        Parallel.For(0, (blocks + 4095) / 4096, chunk =>
+        ForEachBlocks(file, tensor, sliceBytes, 18, 4096, (data, firstBlock) =>
         {
-            int end = Math.Min(blocks, (chunk + 1) * 4096);
-            for (int b = chunk * 4096; b < end; b++)
+            int end = firstBlock + (data.Length / 18);
+            for (int b = firstBlock; b < end; b++)
             {
-                var block = data.AsSpan(b * 18, 18);
+                var block = data.Span.Slice((b - firstBlock) * 18, 18);
                 scales[b] = Half(block);
                 var qs = block[2..];
                 var blob = packed.AsSpan(b * 16, 16);
@@ -69,20 +98,20 @@ internal static class GgufCodes
         return new QuantizedMatrix(packed, scales, layout, Exact: true);
     }
 
-    private static QuantizedMatrix Eight(byte[] data, GgufType type, int n, int k)
+    private static QuantizedMatrix Eight(GgufFile file, GgufTensorInfo tensor, int n, int k, int sliceBytes)
     {
+        var type = tensor.Type;
         int blockSize = type == GgufType.Q6_K ? 16 : 32;
         var layout = new MatMulNBitsLayout(n, k, 8, blockSize);
         var packed = new byte[layout.PackedLength];
         var scales = new float[layout.ScaleCount];
         var (elements, bytes) = GgufBlocks.Block(type);
-        int blocks = (int)((long)n * k / elements);
-        Parallel.For(0, (blocks + 1023) / 1024, chunk =>
+        ForEachBlocks(file, tensor, sliceBytes, bytes, 1024, (data, firstBlock) =>
         {
-            int end = Math.Min(blocks, (chunk + 1) * 1024);
-            for (int b = chunk * 1024; b < end; b++)
+            int end = firstBlock + (data.Length / bytes);
+            for (int b = firstBlock; b < end; b++)
             {
-                var block = data.AsSpan(b * bytes, bytes);
+                var block = data.Span.Slice((b - firstBlock) * bytes, bytes);
                 var codes = packed.AsSpan(b * elements, elements);
                 switch (type)
                 {

@@ -22,6 +22,10 @@ internal sealed class GgufFile : IDisposable
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
 
+    // Tensor data is read with pread rather than through the mapping: pages read through a mapping stay resident in the
+    // process while the file is open (the whole 330 MiB of a Q4_0 file of a 0.5B model by the end of an import).
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _data;
+
     private GgufFile(string path, long length, int version, Dictionary<string, object> metadata, Dictionary<string, GgufTensorInfo> tensors, MemoryMappedFile map, MemoryMappedViewAccessor view, long metadataEnd)
     {
         MetadataEnd = metadataEnd;
@@ -32,6 +36,7 @@ internal sealed class GgufFile : IDisposable
         Tensors = tensors;
         _map = map;
         _view = view;
+        _data = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
     }
 
     public string Path { get; }
@@ -198,8 +203,30 @@ internal sealed class GgufFile : IDisposable
         }
 
         var bytes = new byte[tensor.ByteCount];
-        _view.ReadArray(tensor.FileOffset, bytes, 0, bytes.Length);
+        ReadBytes(tensor, 0, bytes);
         return bytes;
+    }
+
+    /// <summary>Reads <paramref name="destination"/>.Length bytes of a tensor's data from <paramref name="offset"/> (in bytes from its start) on.</summary>
+    public void ReadBytes(GgufTensorInfo tensor, long offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset + destination.Length > tensor.ByteCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset));
+        }
+
+        long position = tensor.FileOffset + offset;
+        while (!destination.IsEmpty)
+        {
+            int n = RandomAccess.Read(_data, destination, position);
+            if (n <= 0)
+            {
+                throw Error(Path, $"the file ends inside tensor {tensor.Name} (truncated)");
+            }
+
+            destination = destination[n..];
+            position += n;
+        }
     }
 
     /// <summary>Reads a tensor and dequantizes it to float32, in ggml order (innermost dimension contiguous).</summary>
@@ -232,6 +259,7 @@ internal sealed class GgufFile : IDisposable
 
     public void Dispose()
     {
+        _data.Dispose();
         _view.Dispose();
         _map.Dispose();
     }

@@ -25,6 +25,8 @@ internal sealed partial class DecoderGraphWriter
     /// <summary>The float32 elements of one slice of the embedding table quantized at a time (16 MiB).</summary>
     private const int EmbeddingSliceElements = 1 << 22;
 
+    private const string HeadName = "/lm_head/MatMul";
+
     // Projections at least this large (hidden × intermediate weights) make prompts faster at accuracy_level 0 by more
     // than the per-step cost of an If node; below it (stories260K) the If would cost more than it saves.
     private const long LargeProjectionThreshold = 1L << 22;
@@ -86,7 +88,7 @@ internal sealed partial class DecoderGraphWriter
     private string? _isPromptStep;
 
     // The quantized embedding table's codes, which a tied head writes again as its own initializer.
-    private QuantizedMatrix? _tiedHeadCodes;
+    private WrittenWeight? _tiedHead;
 
     /// <summary>The accuracy level of steps of more than one token: the option, or 0 for large int4 models decoded at level 4.</summary>
     private int PromptAccuracyLevel(int accuracy, int bits) => _options.PromptAccuracyLevel
@@ -218,7 +220,7 @@ internal sealed partial class DecoderGraphWriter
             string keptOutput = GatherQuantized(WriteCodes(codes, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
-                _tiedHeadCodes = codes;
+                _tiedHead = WriteLinearCodes(codes, HeadName);
             }
 
             Step();
@@ -237,7 +239,7 @@ internal sealed partial class DecoderGraphWriter
             string quantizedOutput = GatherQuantized(WriteCodes(table, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
-                _tiedHeadCodes = table;
+                _tiedHead = WriteLinearCodes(table, HeadName);
             }
 
             Step();
@@ -455,9 +457,10 @@ internal sealed partial class DecoderGraphWriter
     private void LanguageModelHead(string hidden, string seqlens64, bool lastOnly)
     {
         var c = _config;
-        var headCodes = _tiedHeadCodes ?? (_keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null);
-        _tiedHeadCodes = null;
-        float[]? head = headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
+        var written = _tiedHead;
+        _tiedHead = null;
+        var headCodes = written is null && _keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
+        float[]? head = written is not null || headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
         if (head is not null)
         {
             CheckLength(head, WeightKind.LanguageModelHead);
@@ -466,7 +469,7 @@ internal sealed partial class DecoderGraphWriter
         _embedding = null;
         if (!lastOnly)
         {
-            Linear("/lm_head/MatMul", hidden, head, c.VocabularySize, c.HiddenSize, "logits", codes: headCodes);
+            Linear(HeadName, hidden, head, c.VocabularySize, c.HiddenSize, "logits", codes: headCodes, written: written);
             Step();
             return;
         }
@@ -486,9 +489,16 @@ internal sealed partial class DecoderGraphWriter
         string clamped = _graph.Node("Max", "/lm_head/select/Max", [clampedHigh, zero]);
         string indexColumn = _graph.Node("Unsqueeze", "/lm_head/select/Unsqueeze", [clamped, one]);
         string selected = _graph.Node("GatherND", "/lm_head/select/GatherND", [hidden, indexColumn], null, string.Empty, Int("batch_dims", 1));
-        string lastLogits = Linear("/lm_head/MatMul", selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, codes: headCodes);
+        string lastLogits = Linear(HeadName, selected, head, c.VocabularySize, c.HiddenSize, onePositionPerRow: true, codes: headCodes, written: written);
         Step();
         _graph.Node("Unsqueeze", "/lm_head/Unsqueeze", [lastLogits, one], ["logits"]);
+    }
+
+    /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes and scales as <see cref="WriteLinearCodes"/> does.</summary>
+    private WrittenWeight QuantizeLinear(float[] weights, int outFeatures, int inFeatures, string name)
+    {
+        var weight = Quantize(weights, outFeatures, inFeatures, name);
+        return new WrittenWeight(weight.Data, _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales), weight.Layout);
     }
 
     /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
@@ -498,6 +508,17 @@ internal sealed partial class DecoderGraphWriter
         var (packed, scales, layout) = WeightQuantizer.Quantize(weights, outFeatures, inFeatures, bits, _options.BlockSize);
         string data = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, layout.BlocksPerRow, layout.BlobSize], packed.AsSpan());
         return new QuantizedWeight(data, scales, layout);
+    }
+
+    /// <summary>
+    /// Writes a linear layer's codes and scales as its <c>MatMulNBits</c> reads them (<c>{name}.weight_Q{bits}</c> and
+    /// <c>{name}.weight_scales</c>) before its node is added. A tied head's are written as soon as the embedding table is, so
+    /// the table's codes are not held until the head's turn at the end of the graph.
+    /// </summary>
+    private WrittenWeight WriteLinearCodes(QuantizedMatrix codes, string name)
+    {
+        var weight = WriteCodes(codes, name);
+        return new WrittenWeight(weight.Data, _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales), weight.Layout);
     }
 
     /// <summary>Writes codes a source provides as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
@@ -517,20 +538,21 @@ internal sealed partial class DecoderGraphWriter
     /// <param name="output">The output name, or <see langword="null"/> for the default.</param>
     /// <param name="onePositionPerRow">Whether the input has one position per sequence even in prompts (the last-position head): no prompt branch then.</param>
     /// <param name="codes">The weights as the source stores them in <c>MatMulNBits</c> form (then <paramref name="weights"/> is unused), or <see langword="null"/>.</param>
-    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedMatrix? codes = null)
+    /// <param name="written">The weights' codes and scales already written (<see cref="WriteLinearCodes"/>; then <paramref name="weights"/> and <paramref name="codes"/> are unused), or <see langword="null"/>.</param>
+    private string Linear(string name, string input, float[]? weights, int outFeatures, int inFeatures, string? output = null, bool onePositionPerRow = false, QuantizedMatrix? codes = null, WrittenWeight? written = null)
     {
         string[] outputs = [output ?? name + "/output_0"];
-        var precision = codes is not null ? ModelPrecision.Int4 : _options.Precision;
+        var precision = codes is not null || written is not null ? ModelPrecision.Int4 : _options.Precision;
         switch (precision)
         {
             case ModelPrecision.Int4:
             case ModelPrecision.Int8:
                 {
-                    var weight = codes is not null ? WriteCodes(codes, name) : Quantize(weights!, outFeatures, inFeatures, name);
+                    var weight = written ?? (codes is not null ? WriteLinearCodes(codes, name) : QuantizeLinear(weights!, outFeatures, inFeatures, name));
                     int bits = weight.Layout.Bits;
                     int blockSize = weight.Layout.BlockSize;
                     string q = weight.Data;
-                    string s = _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales);
+                    string s = weight.Scales;
                     // Large 8-bit codes kept from a GGUF file (Q8_0 tables, Q6_K, Q5_0) at level 0 are dequantized to float32
                     // on every step (a Q8_0 151,936-token head: 545 MB per step, 1 token/s); level 4 prepacks them once.
                     bool largeKept = _keep && (long)outFeatures * inFeatures >= LargeProjectionThreshold;
