@@ -384,10 +384,17 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
         return file.Read(file.Entries[name]);
     }
 
+    /// <summary>Reads elements <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> of a fused tensor (Phi-3's qkv and gate/up), without reading the rest.</summary>
     private float[] Slice(string name, long start, long count)
     {
-        var all = ReadTensor(name);
-        return all.AsSpan((int)start, (int)count).ToArray();
+        if (!_tensorFile.TryGetValue(name, out var file))
+        {
+            throw new ModelConversionException($"{_directory}: tensor {name} is missing.") { SourcePath = _directory };
+        }
+
+        var result = new float[count];
+        file.ReadRange(file.Entries[name], start, result);
+        return result;
     }
 
     /// <summary>Copies the tokenizer files into the output folder.</summary>
