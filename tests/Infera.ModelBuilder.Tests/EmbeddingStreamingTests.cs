@@ -8,7 +8,7 @@ namespace Infera.ModelBuilder.Tests;
 /// </summary>
 public sealed class EmbeddingStreamingTests
 {
-    public static TheoryData<string> Sources => ["llama2c-v1", "llama2c-v2", "F32", "F16", "BF16"];
+    public static TheoryData<string> Sources => ["llama2c-v1", "llama2c-v2", "F32", "F16", "BF16", "gguf"];
 
     [Theory]
     [MemberData(nameof(Sources))]
@@ -72,6 +72,10 @@ public sealed class EmbeddingStreamingTests
     {
         switch (format)
         {
+            case "gguf":
+                // llama.cpp's layout with its own (F32) table; the source's geometry does not matter here.
+                SyntheticGguf.Create(new SyntheticGguf.Shape("llama", Hidden: 64, Intermediate: 96, Layers: 1)).Write(temp.Combine("m.gguf"));
+                return GgufCheckpoint.Open(temp.Combine("m.gguf"), null);
             case "llama2c-v1":
                 Llama2CExport.Write(temp.Combine("model.bin"), source, 1);
                 return Llama2CCheckpoint.Open(temp.Combine("model.bin"));

@@ -253,13 +253,24 @@ internal sealed class GgufCheckpoint : WeightSource
     {
         var (name, first, rows) = Locate(kind, layer);
         var tensor = _file.Tensors[name];
-        var all = _file.ReadFloat(tensor);
-        if (first == 0 && rows * tensor.RowLength == all.LongLength)
+        var result = new float[rows * tensor.RowLength];
+        _file.ReadFloatRows(tensor, first, (int)rows, result);
+        return result;
+    }
+
+    public override bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination)
+    {
+        var (name, first, rows) = Locate(WeightKind.Embedding, 0);
+        var tensor = _file.Tensors[name];
+        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > rows || destination.Length != (long)rowCount * tensor.RowLength)
         {
-            return all;
+            throw new ArgumentOutOfRangeException(nameof(rowCount));
         }
 
-        return all.AsSpan((int)(first * tensor.RowLength), (int)(rows * tensor.RowLength)).ToArray();
+        var slice = new float[destination.Length];
+        _file.ReadFloatRows(tensor, first + firstRow, rowCount, slice);
+        slice.CopyTo(destination);
+        return true;
     }
 
     public override QuantizedMatrix? ReadQuantized(WeightKind kind, int layer)

@@ -232,24 +232,50 @@ internal sealed class GgufFile : IDisposable
     /// <summary>Reads a tensor and dequantizes it to float32, in ggml order (innermost dimension contiguous).</summary>
     public float[] ReadFloat(GgufTensorInfo tensor)
     {
+        if (tensor.ElementCount > Array.MaxLength)
+        {
+            throw Error(Path, $"tensor {tensor.Name} is too large to read at once");
+        }
+
+        var result = new float[tensor.ElementCount];
+        ReadFloatRows(tensor, 0, (int)tensor.Rows, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Reads rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rowCount"/> of a tensor
+    /// (a row: its innermost dimension) dequantized to float32 into <paramref name="destination"/>, reading at most 16 MiB
+    /// of the file at a time (<paramref name="sliceBytes"/>).
+    /// </summary>
+    public void ReadFloatRows(GgufTensorInfo tensor, long firstRow, int rowCount, Memory<float> destination, int sliceBytes = GgufCodes.SliceBytes)
+    {
         if (!GgufBlocks.IsSupported(tensor.Type))
         {
             throw UnsupportedType(tensor);
         }
 
-        var bytes = ReadBytes(tensor);
-        var result = new float[tensor.ElementCount];
-        long rowBytes = GgufBlocks.RowBytes(tensor.Type, tensor.RowLength);
         int rowLength = (int)tensor.RowLength;
-        int rowsPerChunk = Math.Max(1, 65536 / rowLength);
-        int rows = (int)tensor.Rows;
-        Parallel.For(0, (rows + rowsPerChunk - 1) / rowsPerChunk, chunk =>
+        if (firstRow < 0 || rowCount < 0 || firstRow + rowCount > tensor.Rows || destination.Length != (long)rowCount * rowLength)
         {
-            int first = chunk * rowsPerChunk;
-            int count = Math.Min(rowsPerChunk, rows - first);
-            GgufBlocks.Dequantize(tensor.Type, bytes.AsSpan((int)(first * rowBytes), (int)(count * rowBytes)), result.AsSpan(first * rowLength, count * rowLength));
-        });
-        return result;
+            throw new ArgumentOutOfRangeException(nameof(rowCount));
+        }
+
+        long rowBytes = GgufBlocks.RowBytes(tensor.Type, tensor.RowLength);
+        int rowsPerSlice = (int)Math.Clamp(sliceBytes / rowBytes, 1, Math.Max(1, rowCount));
+        int rowsPerChunk = Math.Max(1, 65536 / rowLength);
+        var bytes = new byte[rowsPerSlice * rowBytes];
+        for (int done = 0; done < rowCount; done += rowsPerSlice)
+        {
+            int rows = Math.Min(rowsPerSlice, rowCount - done);
+            ReadBytes(tensor, (firstRow + done) * rowBytes, bytes.AsSpan(0, (int)(rows * rowBytes)));
+            var output = destination.Slice(done * rowLength, rows * rowLength);
+            Parallel.For(0, (rows + rowsPerChunk - 1) / rowsPerChunk, chunk =>
+            {
+                int first = chunk * rowsPerChunk;
+                int count = Math.Min(rowsPerChunk, rows - first);
+                GgufBlocks.Dequantize(tensor.Type, bytes.AsSpan((int)(first * rowBytes), (int)(count * rowBytes)), output.Span.Slice(first * rowLength, count * rowLength));
+            });
+        }
     }
 
     public ModelConversionException UnsupportedType(GgufTensorInfo tensor) =>

@@ -109,6 +109,50 @@ public sealed class GgufCodesTests(ITestOutputHelper output)
         return result;
     }
 
+    [Theory]
+    [InlineData("Q4_0", GgufCodes.SliceBytes)]
+    [InlineData("Q4_0", 300)]
+    [InlineData("Q8_0", 700)]
+    [InlineData("F32", 5000)]
+    public void ReadFloatRows_AnyRowsAnySlices_EqualGgmlDequantizationOfTheWholeTensor(string typeName, int sliceBytes)
+    {
+        var type = Enum.Parse<GgufType>(typeName);
+        const int Rows = 12, K = 256;
+        var (elements, bytes) = type == GgufType.F32 ? (1, 4) : GgufBlocks.Block(type);
+        var data = new byte[Rows * K / elements * bytes];
+        var random = new Random(9);
+        for (int b = 0; b < data.Length / bytes; b++)
+        {
+            var block = data.AsSpan(b * bytes, bytes);
+            random.NextBytes(block);
+            if (type == GgufType.F32)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(block, (float)(random.NextDouble() - 0.5));
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(block, BitConverter.HalfToUInt16Bits((Half)(0.001 + (0.03 * random.NextDouble()))));
+            }
+        }
+
+        using var temp = new TempDirectory();
+        string path = temp.Combine("t.gguf");
+        WriteSingleTensor(path, type, Rows, K, data);
+        using var file = GgufFile.Open(path);
+        var tensor = file.Tensors["t"];
+        var whole = new float[Rows * K];
+        GgufBlocks.Dequantize(type, file.ReadBytes(tensor), whole);
+
+        foreach (var (first, count) in new[] { (0, Rows), (0, 1), (5, 4), (Rows - 1, 1) })
+        {
+            var rows = new float[count * K];
+            file.ReadFloatRows(tensor, first, count, rows, sliceBytes);
+            Assert.Equal(whole.AsSpan(first * K, count * K).ToArray(), rows);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => file.ReadFloatRows(tensor, Rows - 1, 2, new float[2 * K]));
+    }
+
     private static void WriteSingleTensor(string path, GgufType type, int rows, int k, byte[] data)
     {
         using var stream = File.Create(path);
