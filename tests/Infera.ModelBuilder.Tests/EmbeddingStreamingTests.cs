@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Infera.ModelBuilder.Tests;
 
 /// <summary>
-/// The embedding table read a slice of rows at a time (<see cref="WeightSource.TryReadEmbeddingRows"/>) and quantized as
+/// The embedding table read a slice of rows at a time (<see cref="WeightSource.TryReadRows"/>) and quantized as
 /// it is read: the rows equal the whole table's, and the written codes equal those of the whole table quantized at once.
 /// </summary>
 public sealed class EmbeddingStreamingTests
@@ -23,12 +23,12 @@ public sealed class EmbeddingStreamingTests
         foreach (var (first, rows) in new[] { (0, 1), (37, 50), (c.VocabularySize - 3, 3), (0, c.VocabularySize) })
         {
             var slice = new float[rows * c.HiddenSize];
-            Assert.True(checkpoint.TryReadEmbeddingRows(first, rows, slice));
+            Assert.True(checkpoint.TryReadRows(WeightKind.Embedding, first, rows, slice));
             Assert.Equal(whole.AsSpan(first * c.HiddenSize, rows * c.HiddenSize).ToArray(), slice);
         }
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.TryReadEmbeddingRows(c.VocabularySize - 2, 3, new float[3 * c.HiddenSize]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.TryReadEmbeddingRows(0, 2, new float[c.HiddenSize]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.TryReadRows(WeightKind.Embedding, c.VocabularySize - 2, 3, new float[3 * c.HiddenSize]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.TryReadRows(WeightKind.Embedding, 0, 2, new float[c.HiddenSize]));
     }
 
     [Theory]
@@ -55,7 +55,7 @@ public sealed class EmbeddingStreamingTests
         using (var checkpoint = Write(temp, source, format))
         {
             table = checkpoint.Read(WeightKind.Embedding, 0);
-            Assert.True(checkpoint.TryReadEmbeddingRows(0, 1, new float[64]));
+            Assert.True(checkpoint.TryReadRows(WeightKind.Embedding, 0, 1, new float[64]));
         }
 
         var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = true };
@@ -66,6 +66,42 @@ public sealed class EmbeddingStreamingTests
         Assert.Equal(packed, Initializer(output, "model.embed_tokens.weight.weight_Q4"));
         Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "model.embed_tokens.weight_scales")).ToArray());
         Assert.Equal(layout.PackedLength, packed.Length);
+    }
+
+    [Fact]
+    public async Task Convert_UntiedHeadOfSeveralSlices_CodesEqualTheWholeHeadQuantizedAtOnce()
+    {
+        using var temp = new TempDirectory();
+        var shape = new SyntheticModelOptions
+        {
+            HiddenSize = 64,
+            HeadCount = 4,
+            KeyValueHeadCount = 2,
+            IntermediateSize = 96,
+            LayerCount = 1,
+            VocabularySize = 70_000,
+            ContextLength = 64,
+            TiedEmbeddings = false,
+            Seed = 6,
+        };
+        using var source = new SyntheticWeightSource(SyntheticModel.ToConfig(shape, null), shape.Seed);
+        float[] head;
+        using (var checkpoint = Write(temp, source, "F32"))
+        {
+            head = checkpoint.Read(WeightKind.LanguageModelHead, 0);
+            Assert.NotEqual(checkpoint.Read(WeightKind.Embedding, 0), head);
+            var rows = new float[3 * shape.HiddenSize];
+            Assert.True(checkpoint.TryReadRows(WeightKind.LanguageModelHead, 41_000, 3, rows));
+            Assert.Equal(head.AsSpan(41_000 * shape.HiddenSize, rows.Length).ToArray(), rows);
+        }
+
+        var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = false };
+        string output = temp.Combine("out");
+        await ModelConverter.ConvertHuggingFaceAsync(temp.Combine("hf"), output, options);
+
+        var (packed, scales, _) = WeightQuantizer.Quantize(head, shape.VocabularySize, shape.HiddenSize, 4, options.BlockSize);
+        Assert.Equal(packed, Initializer(output, "/lm_head/MatMul.weight_Q4"));
+        Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "/lm_head/MatMul.weight_scales")).ToArray());
     }
 
     private static WeightSource Write(TempDirectory temp, WeightSource source, string format)

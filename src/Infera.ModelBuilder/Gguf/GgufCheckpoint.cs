@@ -258,13 +258,14 @@ internal sealed class GgufCheckpoint : WeightSource
         return result;
     }
 
-    public override bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination)
+    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
     {
-        var (name, first, rows) = Locate(WeightKind.Embedding, 0);
+        CheckRows(kind, firstRow, rowCount, destination);
+        var (name, first, rows) = Locate(kind, 0);
         var tensor = _file.Tensors[name];
-        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > rows || destination.Length != (long)rowCount * tensor.RowLength)
+        if (rows != Config.VocabularySize || tensor.RowLength != Config.HiddenSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(rowCount));
+            return false;
         }
 
         var slice = new float[destination.Length];

@@ -356,21 +356,18 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
         return ReadTensor(name);
     }
 
-    public override bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination)
+    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
     {
-        const string Name = "model.embed_tokens.weight";
-        int width = Config.HiddenSize;
-        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > Config.VocabularySize || destination.Length != rowCount * width)
-        {
-            throw new ArgumentOutOfRangeException(nameof(rowCount));
-        }
-
-        if (!_tensorFile.TryGetValue(Name, out var file) || file.Entries[Name].Shape is not [_, var columns] || columns != width)
+        CheckRows(kind, firstRow, rowCount, destination);
+        var c = Config;
+        string name = kind == WeightKind.LanguageModelHead && !c.TiedEmbeddings && _tensorFile.ContainsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
+        int width = c.HiddenSize;
+        if (!_tensorFile.TryGetValue(name, out var file) || file.Entries[name].Shape is not [_, var columns] || columns != width)
         {
             return false;
         }
 
-        file.ReadRange(file.Entries[Name], (long)firstRow * width, destination);
+        file.ReadRange(file.Entries[name], (long)firstRow * width, destination);
         return true;
     }
 

@@ -302,15 +302,16 @@ internal sealed class Llama2CCheckpoint : WeightSource
         return result;
     }
 
-    public override bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination)
+    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
     {
-        int width = Config.HiddenSize;
-        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > Config.VocabularySize || destination.Length != rowCount * width)
+        CheckRows(kind, firstRow, rowCount, destination);
+        if (kind == WeightKind.LanguageModelHead && Config.TiedEmbeddings)
         {
-            throw new ArgumentOutOfRangeException(nameof(rowCount));
+            kind = WeightKind.Embedding;
         }
 
-        long offset = _offsets[(WeightKind.Embedding, -1)];
+        int width = Config.HiddenSize;
+        long offset = _offsets[(kind, -1)];
         long first = (long)firstRow * width;
         if (!_quantized)
         {
@@ -325,7 +326,7 @@ internal sealed class Llama2CCheckpoint : WeightSource
             return false;
         }
 
-        long count = ExpectedLength(WeightKind.Embedding);
+        long count = ExpectedLength(kind);
         var q = new sbyte[destination.Length];
         var scales = new float[destination.Length / _groupSize];
         ReadExactly(MemoryMarshal.AsBytes(q.AsSpan()), offset + first);

@@ -12,12 +12,28 @@ internal abstract class WeightSource : IDisposable
     public abstract float[] Read(WeightKind kind, int layer);
 
     /// <summary>
-    /// Reads rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rowCount"/> of the
-    /// embedding table ([vocabulary, hidden]) into <paramref name="destination"/>, so that a large table can be
-    /// quantized a slice at a time instead of being held whole as float32; returns <see langword="false"/> when the source
-    /// can only read the table whole (<see cref="Read"/>).
+    /// Reads rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rowCount"/> of a
+    /// vocabulary-sized matrix ([vocabulary, hidden]: <see cref="WeightKind.Embedding"/> or
+    /// <see cref="WeightKind.LanguageModelHead"/>) into <paramref name="destination"/>, so that it can be quantized a slice
+    /// at a time instead of being held whole as float32; returns <see langword="false"/> when the source can only read it
+    /// whole (<see cref="Read"/>).
     /// </summary>
-    public virtual bool TryReadEmbeddingRows(int firstRow, int rowCount, Span<float> destination) => false;
+    public virtual bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination) => false;
+
+    /// <summary>Checks the arguments of <see cref="TryReadRows"/>.</summary>
+    protected void CheckRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
+    {
+        var c = Config;
+        if (kind is not (WeightKind.Embedding or WeightKind.LanguageModelHead))
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only the embedding table and the language-model head are read by rows.");
+        }
+
+        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > c.VocabularySize || destination.Length != (long)rowCount * c.HiddenSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rowCount));
+        }
+    }
 
     /// <summary>
     /// Reads a matrix in the <c>MatMulNBits</c> form the source stores it in (GGUF quantized tensors), or returns

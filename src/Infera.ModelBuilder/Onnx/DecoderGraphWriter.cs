@@ -235,7 +235,7 @@ internal sealed partial class DecoderGraphWriter
             // axis); the gathered [.., blocks, block] rows are reshaped to the hidden size. A tied head writes the same
             // codes again as its own initializer: ONNX Runtime prepacks the head's copy (reading it all, then releasing
             // it) and maps the table's from the file, where only the rows that prompts gather become resident.
-            var table = QuantizedEmbeddingTable(_options.Precision == ModelPrecision.Int4 ? 4 : 8);
+            var table = QuantizedRows(WeightKind.Embedding, _options.Precision == ModelPrecision.Int4 ? 4 : 8);
             string quantizedOutput = GatherQuantized(WriteCodes(table, "model.embed_tokens.weight"));
             if (_config.TiedEmbeddings)
             {
@@ -280,20 +280,20 @@ internal sealed partial class DecoderGraphWriter
     }
 
     /// <summary>
-    /// The embedding table in <c>MatMulNBits</c> codes. When the source reads the table a slice of rows at a time
-    /// (<see cref="WeightSource.TryReadEmbeddingRows"/>), each slice is quantized as it is read, so the float32 table (545 MB
-    /// for a 151,936 × 896 vocabulary) is never held whole; otherwise the table is read whole.
+    /// The embedding table or the language-model head in <c>MatMulNBits</c> codes. When the source reads it a slice of
+    /// rows at a time (<see cref="WeightSource.TryReadRows"/>), each slice is quantized as it is read, so the float32
+    /// matrix (545 MB for a 151,936 × 896 vocabulary, 2.1 GB for 128,256 × 4,096) is never held whole; otherwise it is read whole.
     /// </summary>
-    private QuantizedMatrix QuantizedEmbeddingTable(int bits)
+    private QuantizedMatrix QuantizedRows(WeightKind kind, int bits)
     {
         var c = _config;
         var layout = new MatMulNBitsLayout(c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
         int rowsPerSlice = Math.Max(1, EmbeddingSliceElements / c.HiddenSize);
         var slice = new float[Math.Min(rowsPerSlice, c.VocabularySize) * c.HiddenSize];
-        if (!_source.TryReadEmbeddingRows(0, slice.Length / c.HiddenSize, slice))
+        if (!_source.TryReadRows(kind, 0, slice.Length / c.HiddenSize, slice))
         {
-            var whole = _source.Read(WeightKind.Embedding, 0);
-            CheckLength(whole, WeightKind.Embedding);
+            var whole = _source.Read(kind, 0);
+            CheckLength(whole, kind);
             var (packed, scales, _) = WeightQuantizer.Quantize(whole, c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
             return new QuantizedMatrix(packed, scales, layout, Exact: true);
         }
@@ -304,9 +304,9 @@ internal sealed partial class DecoderGraphWriter
         {
             int rows = Math.Min(rowsPerSlice, c.VocabularySize - first);
             var part = slice.AsMemory(0, rows * c.HiddenSize);
-            if (first > 0 && !_source.TryReadEmbeddingRows(first, rows, part.Span))
+            if (first > 0 && !_source.TryReadRows(kind, first, rows, part.Span))
             {
-                throw new InvalidOperationException($"{_source.Name}: the embedding table's rows {first}-{first + rows} could not be read.");
+                throw new InvalidOperationException($"{_source.Name}: rows {first}-{first + rows} of {kind} could not be read.");
             }
 
             WeightQuantizer.Quantize(
@@ -460,6 +460,12 @@ internal sealed partial class DecoderGraphWriter
         var written = _tiedHead;
         _tiedHead = null;
         var headCodes = written is null && _keep ? _source.ReadQuantized(WeightKind.LanguageModelHead, 0) : null;
+        if (written is null && headCodes is null && _embedding is null && _options.Precision is ModelPrecision.Int4 or ModelPrecision.Int8)
+        {
+            // An untied head (or a tied one whose table stayed float): quantized a slice of rows at a time where the source can.
+            written = WriteLinearCodes(QuantizedRows(WeightKind.LanguageModelHead, _options.Precision == ModelPrecision.Int4 ? 4 : 8), HeadName);
+        }
+
         float[]? head = written is not null || headCodes is not null ? null : _embedding ?? _source.Read(WeightKind.LanguageModelHead, 0);
         if (head is not null)
         {
