@@ -36,21 +36,8 @@ public sealed class EmbeddingStreamingTests
     [InlineData("BF16")]
     public async Task Convert_TableOfSeveralSlices_CodesEqualTheWholeTableQuantizedAtOnce(string format)
     {
-        // 70,000 × 64 floats: more than one 4 Mi-element slice.
         using var temp = new TempDirectory();
-        var shape = new SyntheticModelOptions
-        {
-            HiddenSize = 64,
-            HeadCount = 4,
-            KeyValueHeadCount = 2,
-            IntermediateSize = 96,
-            LayerCount = 1,
-            VocabularySize = 70_000,
-            ContextLength = 64,
-            TiedEmbeddings = true,
-            Seed = 5,
-        };
-        using var source = new SyntheticWeightSource(SyntheticModel.ToConfig(shape, null), shape.Seed);
+        using var source = LargeVocabulary(tied: true);
         float[] table;
         using (var checkpoint = Write(temp, source, format))
         {
@@ -62,7 +49,7 @@ public sealed class EmbeddingStreamingTests
         string output = temp.Combine("out");
         await ModelConverter.ConvertHuggingFaceAsync(temp.Combine("hf"), output, options);
 
-        var (packed, scales, layout) = WeightQuantizer.Quantize(table, shape.VocabularySize, shape.HiddenSize, 4, options.BlockSize);
+        var (packed, scales, layout) = WeightQuantizer.Quantize(table, source.Config.VocabularySize, source.Config.HiddenSize, 4, options.BlockSize);
         Assert.Equal(packed, Initializer(output, "model.embed_tokens.weight.weight_Q4"));
         Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "model.embed_tokens.weight_scales")).ToArray());
         Assert.Equal(layout.PackedLength, packed.Length);
@@ -72,37 +59,28 @@ public sealed class EmbeddingStreamingTests
     public async Task Convert_UntiedHeadOfSeveralSlices_CodesEqualTheWholeHeadQuantizedAtOnce()
     {
         using var temp = new TempDirectory();
-        var shape = new SyntheticModelOptions
-        {
-            HiddenSize = 64,
-            HeadCount = 4,
-            KeyValueHeadCount = 2,
-            IntermediateSize = 96,
-            LayerCount = 1,
-            VocabularySize = 70_000,
-            ContextLength = 64,
-            TiedEmbeddings = false,
-            Seed = 6,
-        };
-        using var source = new SyntheticWeightSource(SyntheticModel.ToConfig(shape, null), shape.Seed);
+        using var source = LargeVocabulary(tied: false);
         float[] head;
         using (var checkpoint = Write(temp, source, "F32"))
         {
             head = checkpoint.Read(WeightKind.LanguageModelHead, 0);
             Assert.NotEqual(checkpoint.Read(WeightKind.Embedding, 0), head);
-            var rows = new float[3 * shape.HiddenSize];
+            var rows = new float[3 * source.Config.HiddenSize];
             Assert.True(checkpoint.TryReadRows(WeightKind.LanguageModelHead, 41_000, 3, rows));
-            Assert.Equal(head.AsSpan(41_000 * shape.HiddenSize, rows.Length).ToArray(), rows);
+            Assert.Equal(head.AsSpan(41_000 * source.Config.HiddenSize, rows.Length).ToArray(), rows);
         }
 
         var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = false };
         string output = temp.Combine("out");
         await ModelConverter.ConvertHuggingFaceAsync(temp.Combine("hf"), output, options);
 
-        var (packed, scales, _) = WeightQuantizer.Quantize(head, shape.VocabularySize, shape.HiddenSize, 4, options.BlockSize);
+        var (packed, scales, _) = WeightQuantizer.Quantize(head, source.Config.VocabularySize, source.Config.HiddenSize, 4, options.BlockSize);
         Assert.Equal(packed, Initializer(output, "/lm_head/MatMul.weight_Q4"));
         Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "/lm_head/MatMul.weight_scales")).ToArray());
     }
+
+    /// <summary>A vocabulary of 70,000 × 64 floats: more than one slice of 4 Mi elements.</summary>
+    private static SyntheticWeightSource LargeVocabulary(bool tied) => HuggingFaceConversionTests.Source(ModelArchitecture.Llama, tied: tied, vocabulary: 70_000);
 
     private static WeightSource Write(TempDirectory temp, WeightSource source, string format)
     {

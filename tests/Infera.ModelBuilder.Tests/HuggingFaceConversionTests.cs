@@ -8,7 +8,7 @@ public sealed class HuggingFaceConversionTests
 {
     private static readonly int[] Tokens = [1, 5, 77, 200, 13, 299, 42, 8, 150, 151, 152];
 
-    internal static SyntheticWeightSource Source(ModelArchitecture architecture, int? slidingWindow = null, bool tied = false, int hidden = 64, int heads = 4, int kvHeads = 2)
+    internal static SyntheticWeightSource Source(ModelArchitecture architecture, int? slidingWindow = null, bool tied = false, int hidden = 64, int heads = 4, int kvHeads = 2, int vocabulary = 300)
     {
         var shape = new SyntheticModelOptions
         {
@@ -18,7 +18,7 @@ public sealed class HuggingFaceConversionTests
             KeyValueHeadCount = kvHeads,
             IntermediateSize = 96,
             LayerCount = 2,
-            VocabularySize = 300,
+            VocabularySize = vocabulary,
             ContextLength = 64,
             TiedEmbeddings = tied,
             Seed = 11,

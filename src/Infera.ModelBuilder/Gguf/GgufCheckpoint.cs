@@ -258,7 +258,7 @@ internal sealed class GgufCheckpoint : WeightSource
         return result;
     }
 
-    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
+    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Memory<float> destination)
     {
         CheckRows(kind, firstRow, rowCount, destination);
         var (name, first, rows) = Locate(kind, 0);
@@ -268,9 +268,7 @@ internal sealed class GgufCheckpoint : WeightSource
             return false;
         }
 
-        var slice = new float[destination.Length];
-        _file.ReadFloatRows(tensor, first + firstRow, rowCount, slice);
-        slice.CopyTo(destination);
+        _file.ReadFloatRows(tensor, first + firstRow, rowCount, destination);
         return true;
     }
 

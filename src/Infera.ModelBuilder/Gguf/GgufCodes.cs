@@ -15,14 +15,11 @@ namespace Infera.ModelBuilder;
 /// </summary>
 internal static class GgufCodes
 {
-    /// <summary>The most bytes of a tensor read at a time (<see cref="From"/>).</summary>
-    public const int SliceBytes = 16 << 20;
-
     /// <summary>Returns the <c>MatMulNBits</c> form of a [rows, rowLength] tensor, or <see langword="null"/> for float types.</summary>
     /// <param name="file">The file.</param>
     /// <param name="tensor">The tensor.</param>
     /// <param name="sliceBytes">The most bytes of the tensor's data read at a time.</param>
-    public static QuantizedMatrix? From(GgufFile file, GgufTensorInfo tensor, int sliceBytes = SliceBytes)
+    public static QuantizedMatrix? From(GgufFile file, GgufTensorInfo tensor, int sliceBytes = GgufFile.SliceBytes)
     {
         int n = (int)tensor.Rows, k = (int)tensor.RowLength;
         switch (tensor.Type)
@@ -48,36 +45,12 @@ internal static class GgufCodes
 
     private static float Half(ReadOnlySpan<byte> data) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data));
 
-    /// <summary>
-    /// Reads the tensor's blocks a slice of at most <paramref name="sliceBytes"/> at a time and converts each slice in parallel
-    /// (<paramref name="convert"/> gets a run of blocks and the index of its first), so the file's bytes of a large tensor
-    /// (a Q6_K or Q8_0 table of a large vocabulary: hundreds of megabytes) are never held whole next to their codes.
-    /// </summary>
-    private static void ForEachBlocks(GgufFile file, GgufTensorInfo tensor, int sliceBytes, int blockBytes, int blocksPerTask, Action<ReadOnlyMemory<byte>, int> convert)
-    {
-        long blocks = tensor.ByteCount / blockBytes;
-        int blocksPerSlice = Math.Max(1, sliceBytes / blockBytes);
-        var buffer = new byte[(int)Math.Min(blocks, blocksPerSlice) * blockBytes];
-        for (long first = 0; first < blocks; first += blocksPerSlice)
-        {
-            int count = (int)Math.Min(blocksPerSlice, blocks - first);
-            file.ReadBytes(tensor, first * blockBytes, buffer.AsSpan(0, count * blockBytes));
-            int start = (int)first;
-            Parallel.For(0, (count + blocksPerTask - 1) / blocksPerTask, task =>
-            {
-                int local = task * blocksPerTask;
-                int run = Math.Min(blocksPerTask, count - local);
-                convert(buffer.AsMemory(local * blockBytes, run * blockBytes), start + local);
-            });
-        }
-    }
-
     private static QuantizedMatrix Q4_0(GgufFile file, GgufTensorInfo tensor, int n, int k, int sliceBytes)
     {
         var layout = new MatMulNBitsLayout(n, k, 4, 32);
         var packed = new byte[layout.PackedLength];
         var scales = new float[layout.ScaleCount];
-        ForEachBlocks(file, tensor, sliceBytes, 18, 4096, (data, firstBlock) =>
+        file.ForEachSlice(tensor, 0, layout.ScaleCount, 18, 4096, sliceBytes, (data, firstBlock) =>
         {
             int end = firstBlock + (data.Length / 18);
             for (int b = firstBlock; b < end; b++)
@@ -106,7 +79,7 @@ internal static class GgufCodes
         var packed = new byte[layout.PackedLength];
         var scales = new float[layout.ScaleCount];
         var (elements, bytes) = GgufBlocks.Block(type);
-        ForEachBlocks(file, tensor, sliceBytes, bytes, 1024, (data, firstBlock) =>
+        file.ForEachSlice(tensor, 0, tensor.ByteCount / bytes, bytes, 1024, sliceBytes, (data, firstBlock) =>
         {
             int end = firstBlock + (data.Length / bytes);
             for (int b = firstBlock; b < end; b++)

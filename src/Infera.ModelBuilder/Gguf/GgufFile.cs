@@ -22,6 +22,9 @@ internal sealed class GgufFile : IDisposable
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
 
+    /// <summary>The most bytes of a tensor's data read at a time (<see cref="ForEachSlice"/>).</summary>
+    public const int SliceBytes = 16 << 20;
+
     // Tensor data is read with pread rather than through the mapping: pages read through a mapping stay resident in the
     // process while the file is open (the whole 330 MiB of a Q4_0 file of a 0.5B model by the end of an import).
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _data;
@@ -247,7 +250,7 @@ internal sealed class GgufFile : IDisposable
     /// (a row: its innermost dimension) dequantized to float32 into <paramref name="destination"/>, reading at most 16 MiB
     /// of the file at a time (<paramref name="sliceBytes"/>).
     /// </summary>
-    public void ReadFloatRows(GgufTensorInfo tensor, long firstRow, int rowCount, Memory<float> destination, int sliceBytes = GgufCodes.SliceBytes)
+    public void ReadFloatRows(GgufTensorInfo tensor, long firstRow, int rowCount, Memory<float> destination, int sliceBytes = SliceBytes)
     {
         if (!GgufBlocks.IsSupported(tensor.Type))
         {
@@ -260,20 +263,30 @@ internal sealed class GgufFile : IDisposable
             throw new ArgumentOutOfRangeException(nameof(rowCount));
         }
 
-        long rowBytes = GgufBlocks.RowBytes(tensor.Type, tensor.RowLength);
-        int rowsPerSlice = (int)Math.Clamp(sliceBytes / rowBytes, 1, Math.Max(1, rowCount));
-        int rowsPerChunk = Math.Max(1, 65536 / rowLength);
-        var bytes = new byte[rowsPerSlice * rowBytes];
-        for (int done = 0; done < rowCount; done += rowsPerSlice)
+        int rowBytes = checked((int)GgufBlocks.RowBytes(tensor.Type, tensor.RowLength));
+        ForEachSlice(tensor, firstRow, rowCount, rowBytes, Math.Max(1, 65536 / rowLength), sliceBytes, (bytes, row) =>
+            GgufBlocks.Dequantize(tensor.Type, bytes.Span, destination.Span.Slice(row * rowLength, bytes.Length / rowBytes * rowLength)));
+    }
+
+    /// <summary>
+    /// Reads <paramref name="unitCount"/> units of <paramref name="unitBytes"/> each (rows, or blocks) of a tensor's data
+    /// from unit <paramref name="firstUnit"/> on, at most <paramref name="sliceBytes"/> at a time, and hands each slice to
+    /// <paramref name="convert"/> in parallel runs of up to <paramref name="unitsPerTask"/> units, with the index of the
+    /// run's first unit counted from <paramref name="firstUnit"/>. The bytes of a large tensor are never held whole.
+    /// </summary>
+    public void ForEachSlice(GgufTensorInfo tensor, long firstUnit, long unitCount, int unitBytes, int unitsPerTask, int sliceBytes, Action<ReadOnlyMemory<byte>, int> convert)
+    {
+        int unitsPerSlice = (int)Math.Clamp(sliceBytes / unitBytes, 1, Math.Max(1, unitCount));
+        var buffer = new byte[(long)unitsPerSlice * unitBytes];
+        for (long done = 0; done < unitCount; done += unitsPerSlice)
         {
-            int rows = Math.Min(rowsPerSlice, rowCount - done);
-            ReadBytes(tensor, (firstRow + done) * rowBytes, bytes.AsSpan(0, (int)(rows * rowBytes)));
-            var output = destination.Slice(done * rowLength, rows * rowLength);
-            Parallel.For(0, (rows + rowsPerChunk - 1) / rowsPerChunk, chunk =>
+            int count = (int)Math.Min(unitsPerSlice, unitCount - done);
+            ReadBytes(tensor, (firstUnit + done) * unitBytes, buffer.AsSpan(0, count * unitBytes));
+            int start = (int)done;
+            Parallel.For(0, (count + unitsPerTask - 1) / unitsPerTask, task =>
             {
-                int first = chunk * rowsPerChunk;
-                int count = Math.Min(rowsPerChunk, rows - first);
-                GgufBlocks.Dequantize(tensor.Type, bytes.AsSpan((int)(first * rowBytes), (int)(count * rowBytes)), output.Span.Slice(first * rowLength, count * rowLength));
+                int local = task * unitsPerTask;
+                convert(buffer.AsMemory(local * unitBytes, Math.Min(unitsPerTask, count - local) * unitBytes), start + local);
             });
         }
     }

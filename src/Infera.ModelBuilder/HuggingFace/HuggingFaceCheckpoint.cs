@@ -338,7 +338,7 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
         {
             WeightKind.Embedding => "model.embed_tokens.weight",
             WeightKind.FinalNorm => "model.norm.weight",
-            WeightKind.LanguageModelHead => c.TiedEmbeddings || !_tensorFile.ContainsKey("lm_head.weight") ? "model.embed_tokens.weight" : "lm_head.weight",
+            WeightKind.LanguageModelHead => HeadTensor,
             WeightKind.AttentionNorm => p + "input_layernorm.weight",
             WeightKind.FeedForwardNorm => p + "post_attention_layernorm.weight",
             WeightKind.Query => p + "self_attn.q_proj.weight",
@@ -356,18 +356,20 @@ internal sealed class HuggingFaceCheckpoint : WeightSource
         return ReadTensor(name);
     }
 
-    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
+    /// <summary>Gets the tensor the language-model head reads: <c>lm_head.weight</c>, or the embedding table when tied or absent.</summary>
+    private string HeadTensor => Config.TiedEmbeddings || !_tensorFile.ContainsKey("lm_head.weight") ? "model.embed_tokens.weight" : "lm_head.weight";
+
+    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Memory<float> destination)
     {
         CheckRows(kind, firstRow, rowCount, destination);
-        var c = Config;
-        string name = kind == WeightKind.LanguageModelHead && !c.TiedEmbeddings && _tensorFile.ContainsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
-        int width = c.HiddenSize;
+        string name = kind == WeightKind.LanguageModelHead ? HeadTensor : "model.embed_tokens.weight";
+        int width = Config.HiddenSize;
         if (!_tensorFile.TryGetValue(name, out var file) || file.Entries[name].Shape is not [_, var columns] || columns != width)
         {
             return false;
         }
 
-        file.ReadRange(file.Entries[name], (long)firstRow * width, destination);
+        file.ReadRange(file.Entries[name], (long)firstRow * width, destination.Span);
         return true;
     }
 

@@ -278,31 +278,11 @@ internal sealed class Llama2CCheckpoint : WeightSource
         long count = ExpectedLength(kind);
         var result = new float[count];
         bool quantized = _quantized && kind is not (WeightKind.AttentionNorm or WeightKind.FeedForwardNorm or WeightKind.FinalNorm);
-        if (!quantized)
-        {
-            for (long done = 0; done < count; done += ChunkElements)
-            {
-                int n = (int)Math.Min(ChunkElements, count - done);
-                ReadExactly(MemoryMarshal.AsBytes(result.AsSpan((int)done, n)), offset + (done * sizeof(float)));
-            }
-
-            return result;
-        }
-
-        var q = new sbyte[count];
-        var scales = new float[count / _groupSize];
-        ReadExactly(MemoryMarshal.AsBytes(q.AsSpan()), offset);
-        ReadExactly(MemoryMarshal.AsBytes(scales.AsSpan()), offset + count);
-
-        for (long i = 0; i < count; i++)
-        {
-            result[i] = q[i] * scales[i / _groupSize];
-        }
-
+        ReadElements(offset, count, quantized, 0, result);
         return result;
     }
 
-    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
+    public override bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Memory<float> destination)
     {
         CheckRows(kind, firstRow, rowCount, destination);
         if (kind == WeightKind.LanguageModelHead && Config.TiedEmbeddings)
@@ -310,23 +290,36 @@ internal sealed class Llama2CCheckpoint : WeightSource
             kind = WeightKind.Embedding;
         }
 
+        // Version 2 (Q8_0) checkpoints keep a scale per group: rows hold whole groups only when the hidden size is a
+        // multiple of the group size.
         int width = Config.HiddenSize;
-        long offset = _offsets[(kind, -1)];
-        long first = (long)firstRow * width;
-        if (!_quantized)
-        {
-            ReadExactly(MemoryMarshal.AsBytes(destination), offset + (first * sizeof(float)));
-            return true;
-        }
-
-        // Version 2 (Q8_0) checkpoints: int8 values and then one float scale per group; rows hold whole groups only when
-        // the hidden size is a multiple of the group size.
-        if (width % _groupSize != 0)
+        if (_quantized && width % _groupSize != 0)
         {
             return false;
         }
 
-        long count = ExpectedLength(kind);
+        ReadElements(_offsets[(kind, -1)], ExpectedLength(kind), _quantized, (long)firstRow * width, destination.Span);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads elements <paramref name="first"/> to <paramref name="first"/> + <paramref name="destination"/>.Length of the
+    /// <paramref name="count"/>-element tensor at <paramref name="offset"/>: float32 values, or (<paramref name="quantized"/>,
+    /// version 2) int8 values followed by one float scale per group, <paramref name="first"/> then on a group boundary.
+    /// </summary>
+    private void ReadElements(long offset, long count, bool quantized, long first, Span<float> destination)
+    {
+        if (!quantized)
+        {
+            for (int done = 0; done < destination.Length; done += ChunkElements)
+            {
+                int n = Math.Min(ChunkElements, destination.Length - done);
+                ReadExactly(MemoryMarshal.AsBytes(destination.Slice(done, n)), offset + ((first + done) * sizeof(float)));
+            }
+
+            return;
+        }
+
         var q = new sbyte[destination.Length];
         var scales = new float[destination.Length / _groupSize];
         ReadExactly(MemoryMarshal.AsBytes(q.AsSpan()), offset + first);
@@ -335,8 +328,6 @@ internal sealed class Llama2CCheckpoint : WeightSource
         {
             destination[i] = q[i] * scales[i / _groupSize];
         }
-
-        return true;
     }
 
     private void ReadExactly(Span<byte> destination, long offset)

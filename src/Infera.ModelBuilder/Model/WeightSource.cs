@@ -18,10 +18,10 @@ internal abstract class WeightSource : IDisposable
     /// at a time instead of being held whole as float32; returns <see langword="false"/> when the source can only read it
     /// whole (<see cref="Read"/>).
     /// </summary>
-    public virtual bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination) => false;
+    public virtual bool TryReadRows(WeightKind kind, int firstRow, int rowCount, Memory<float> destination) => false;
 
     /// <summary>Checks the arguments of <see cref="TryReadRows"/>.</summary>
-    protected void CheckRows(WeightKind kind, int firstRow, int rowCount, Span<float> destination)
+    protected void CheckRows(WeightKind kind, int firstRow, int rowCount, Memory<float> destination)
     {
         var c = Config;
         if (kind is not (WeightKind.Embedding or WeightKind.LanguageModelHead))

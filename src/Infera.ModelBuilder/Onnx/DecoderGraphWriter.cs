@@ -22,8 +22,8 @@ internal sealed partial class DecoderGraphWriter
 
     private const long LargeHeadThreshold = 1L << 22;
 
-    /// <summary>The float32 elements of one slice of the embedding table quantized at a time (16 MiB).</summary>
-    private const int EmbeddingSliceElements = 1 << 22;
+    /// <summary>The float32 elements of one slice of rows of the embedding table or the head quantized at a time (16 MiB).</summary>
+    private const int RowSliceElements = 1 << 22;
 
     private const string HeadName = "/lm_head/MatMul";
 
@@ -288,7 +288,7 @@ internal sealed partial class DecoderGraphWriter
     {
         var c = _config;
         var layout = new MatMulNBitsLayout(c.VocabularySize, c.HiddenSize, bits, _options.BlockSize);
-        int rowsPerSlice = Math.Max(1, EmbeddingSliceElements / c.HiddenSize);
+        int rowsPerSlice = Math.Max(1, RowSliceElements / c.HiddenSize);
         var slice = new float[Math.Min(rowsPerSlice, c.VocabularySize) * c.HiddenSize];
         if (!_source.TryReadRows(kind, 0, slice.Length / c.HiddenSize, slice))
         {
@@ -304,7 +304,7 @@ internal sealed partial class DecoderGraphWriter
         {
             int rows = Math.Min(rowsPerSlice, c.VocabularySize - first);
             var part = slice.AsMemory(0, rows * c.HiddenSize);
-            if (first > 0 && !_source.TryReadRows(kind, first, rows, part.Span))
+            if (first > 0 && !_source.TryReadRows(kind, first, rows, part))
             {
                 throw new InvalidOperationException($"{_source.Name}: rows {first}-{first + rows} of {kind} could not be read.");
             }
@@ -503,17 +503,8 @@ internal sealed partial class DecoderGraphWriter
     /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes and scales as <see cref="WriteLinearCodes"/> does.</summary>
     private WrittenWeight QuantizeLinear(float[] weights, int outFeatures, int inFeatures, string name)
     {
-        var weight = Quantize(weights, outFeatures, inFeatures, name);
-        return new WrittenWeight(weight.Data, _graph.Initializer<float>(name + ".weight_scales", DataType.Float, [weight.Layout.ScaleCount], weight.Scales), weight.Layout);
-    }
-
-    /// <summary>Quantizes a [out, in] weight at the model's precision and writes its codes as <c>{name}.weight_Q{bits}</c>, [out, blocks, blob].</summary>
-    private QuantizedWeight Quantize(float[] weights, int outFeatures, int inFeatures, string name)
-    {
-        int bits = _options.Precision == ModelPrecision.Int4 ? 4 : 8;
-        var (packed, scales, layout) = WeightQuantizer.Quantize(weights, outFeatures, inFeatures, bits, _options.BlockSize);
-        string data = _graph.Initializer(name + ".weight_Q" + bits, DataType.Uint8, [outFeatures, layout.BlocksPerRow, layout.BlobSize], packed.AsSpan());
-        return new QuantizedWeight(data, scales, layout);
+        var (packed, scales, layout) = WeightQuantizer.Quantize(weights, outFeatures, inFeatures, _options.Precision == ModelPrecision.Int4 ? 4 : 8, _options.BlockSize);
+        return WriteLinearCodes(new QuantizedMatrix(packed, scales, layout, Exact: true), name);
     }
 
     /// <summary>

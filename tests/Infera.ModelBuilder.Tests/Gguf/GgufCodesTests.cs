@@ -7,14 +7,14 @@ namespace Infera.ModelBuilder.Tests;
 public sealed class GgufCodesTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("Q4_0", true, GgufCodes.SliceBytes)]
-    [InlineData("Q8_0", true, GgufCodes.SliceBytes)]
-    [InlineData("Q5_0", true, GgufCodes.SliceBytes)]
-    [InlineData("Q6_K", true, GgufCodes.SliceBytes)]
-    [InlineData("Q4_1", false, GgufCodes.SliceBytes)]
-    [InlineData("Q5_1", false, GgufCodes.SliceBytes)]
-    [InlineData("Q4_K", false, GgufCodes.SliceBytes)]
-    [InlineData("Q5_K", false, GgufCodes.SliceBytes)]
+    [InlineData("Q4_0", true, GgufFile.SliceBytes)]
+    [InlineData("Q8_0", true, GgufFile.SliceBytes)]
+    [InlineData("Q5_0", true, GgufFile.SliceBytes)]
+    [InlineData("Q6_K", true, GgufFile.SliceBytes)]
+    [InlineData("Q4_1", false, GgufFile.SliceBytes)]
+    [InlineData("Q5_1", false, GgufFile.SliceBytes)]
+    [InlineData("Q4_K", false, GgufFile.SliceBytes)]
+    [InlineData("Q5_K", false, GgufFile.SliceBytes)]
     [InlineData("Q4_0", true, 100)]
     [InlineData("Q8_0", true, 1000)]
     [InlineData("Q6_K", true, 500)]
@@ -110,7 +110,7 @@ public sealed class GgufCodesTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("Q4_0", GgufCodes.SliceBytes)]
+    [InlineData("Q4_0", GgufFile.SliceBytes)]
     [InlineData("Q4_0", 300)]
     [InlineData("Q8_0", 700)]
     [InlineData("F32", 5000)]
