@@ -48,7 +48,8 @@ namespace Infera;
 /// as <see cref="FunctionCallContent"/> in the update where each is complete; the finish reason is then
 /// <see cref="ChatFinishReason.ToolCalls"/>. Tool-call markup never reaches the text: a call cut off by the token limit
 /// is dropped, the finish reason is <see cref="ChatFinishReason.Length"/> with <see cref="IncompleteOutputKey"/> set,
-/// and <see cref="ToolCallErrorKey"/> says what was cut (a call cut by a stop sequence likewise, with
+/// and <see cref="ToolCallErrorKey"/> says what was cut (calls that are all complete when the limit is reached are
+/// <see cref="ChatFinishReason.ToolCalls"/>) (a call cut by a stop sequence likewise, with
 /// <see cref="ChatFinishReason.Stop"/>); the complete calls before it are kept.
 /// <see cref="FunctionResultContent"/> in later messages is rendered into the prompt, so
 /// <c>ChatClientBuilder.UseFunctionInvocation()</c> runs a full tool loop.
@@ -206,7 +207,9 @@ public sealed class InferaChatClient : IChatClient
             last.Contents.Add(new TextContent(tail));
         }
 
-        last.FinishReason = finish == GenerationFinishReason.Length ? ChatFinishReason.Length
+        // Calls that are all complete when the token limit is reached are calls, not a cut-off reply: nothing was dropped.
+        var completeCalls = toolParser is { CallCount: > 0 } && toolError is null;
+        last.FinishReason = finish == GenerationFinishReason.Length && !completeCalls ? ChatFinishReason.Length
             : toolParser is { CallCount: > 0 } ? ChatFinishReason.ToolCalls
             : ChatFinishReason.Stop;
         if (output is not null && IsIncomplete(output.ToString()))

@@ -138,6 +138,40 @@ public sealed class ToolCallingPropertyTests(ModelsFixture models)
             threads: 1);
     }
 
+    [Fact]
+    public async Task GetResponseAsync_TokenLimitRightAfterACompleteCall_IsToolCallsNotACutOff()
+    {
+        // The same seeded reply under growing token limits: the smallest limit that holds a call ends exactly where the
+        // call does, so the limit is reached with nothing cut off.
+        var (client, _) = models.Client(TestModels.Stories260KGqa);
+        var tool = AIFunctionFactory.CreateDeclaration("get_weather", null, JsonDocument.Parse("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":6}},\"required\":[\"city\"],\"additionalProperties\":false}").RootElement);
+        ChatResponse? previous = null;
+        for (int limit = 1; limit <= 100; limit++)
+        {
+            var options = new ChatOptions { Tools = [tool], ToolMode = ChatToolMode.RequireAny, MaxOutputTokens = limit, Seed = 7, Temperature = 1f };
+            var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Hi")], options);
+            var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToArray();
+            if (calls.Length == 0)
+            {
+                previous = response;
+                continue;
+            }
+
+            Assert.Equal(limit, response.Usage?.OutputTokenCount);
+            Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
+            Assert.Null(response.AdditionalProperties?.GetValueOrDefault(InferaChatClient.IncompleteOutputKey));
+            Assert.Equal("get_weather", Assert.Single(calls).Name);
+
+            // One token less: the call is cut off, dropped and reported.
+            Assert.NotNull(previous);
+            Assert.Equal(ChatFinishReason.Length, previous.FinishReason);
+            Assert.Equal(true, previous.AdditionalProperties?[InferaChatClient.IncompleteOutputKey]);
+            return;
+        }
+
+        Assert.Fail("No limit up to 100 tokens held a complete call.");
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public async Task GetResponseAsync_Auto_IsTextWithoutCallOpenerOrValidCalls(string model)
