@@ -197,15 +197,23 @@ public sealed class OllamaHttpTests(OllamaFixture fixture)
     [Fact]
     public async Task Generate_ErrorAfterStreamingBegan_EndsWithAnErrorLine()
     {
+        // The runner fails only once the client holds the first line, so the response has begun (tokens that came
+        // faster than the stream's flushes would otherwise fail before any byte was sent: a plain 500).
         var real = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa));
-        await using var failing = new FailingRunner(real, failAfter: 3);
+        var firstLineRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var failing = new FailingRunner(real, failAfter: 3, firstLineRead.Task);
         await using var server = await InferaTestServer.StartAsync(options => options.AddModel(failing, "failing"));
         using var http = server.CreateClient();
 
-        using var response = await http.PostAsync("/api/generate", CompletionsTests.Json("""{"model":"failing","prompt":"Once upon a time","raw":true,"options":{"num_predict":20}}"""));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/generate") { Content = CompletionsTests.Json("""{"model":"failing","prompt":"Once upon a time","raw":true,"options":{"num_predict":20}}""") };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var lines = (await response.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var first = await reader.ReadLineAsync();
+        firstLineRead.SetResult();
+        var rest = await reader.ReadToEndAsync();
+        var lines = new[] { first! }.Concat(rest.TrimEnd('\n').Split('\n', StringSplitOptions.RemoveEmptyEntries)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.True(lines.Count >= 2);
         Assert.False(lines[0].GetProperty("done").GetBoolean());
         Assert.False(string.IsNullOrEmpty(lines[^1].GetProperty("error").GetString()));
@@ -232,7 +240,8 @@ public sealed class OllamaHttpTests(OllamaFixture fixture)
     }
 
     /// <summary>A runner that streams a few real tokens, then fails as a crashed backend would.</summary>
-    private sealed class FailingRunner(IModelRunner inner, int failAfter) : IModelRunner
+    /// <summary>Passes <paramref name="failAfter"/> tokens on, then fails once <paramref name="release"/> completes.</summary>
+    private sealed class FailingRunner(IModelRunner inner, int failAfter, Task release) : IModelRunner
     {
         public ModelMetadata Metadata => inner.Metadata;
 
@@ -246,6 +255,7 @@ public sealed class OllamaHttpTests(OllamaFixture fixture)
                 yield return update;
                 if (++count == failAfter)
                 {
+                    await release.WaitAsync(cancellationToken);
                     throw new InvalidOperationException("the backend stopped");
                 }
             }
