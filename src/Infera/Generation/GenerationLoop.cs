@@ -5,20 +5,35 @@ using Microsoft.ML.OnnxRuntimeGenAI;
 namespace Infera;
 
 /// <summary>The token loop of one request. It runs on its own thread and hands each token to the reader through a bounded channel.</summary>
+/// <remarks>
+/// A loop given a <see cref="LoneRequest"/> and its scheduler moves the rest of the request into a batch when a batch
+/// worker asks (between two steps): it submits a batch job whose prompt is the prompt and the tokens generated so far,
+/// ends, and leaves the job in <see cref="MovedJob"/> for the reader to continue from. Its generator's state is whole
+/// and goes to the prefix cache as when a request ends.
+/// </remarks>
 internal sealed class GenerationLoop(
     Model model,
     OnnxTokenizer tokenizer,
     HashSet<int> eosTokenIds,
     GenerationPlan plan,
     ChannelWriter<TokenUpdate> writer,
+    ITokenStreamDecoder decoder,
     CancellationToken stopToken,
     CancellationToken callerToken,
     CancellationToken disposeToken,
-    PrefixCacheSession? cache = null)
+    PrefixCacheSession? cache = null,
+    LoneRequest? lone = null,
+    BatchScheduler? scheduler = null)
 {
     // Kept-state bookkeeping for the prefix cache: a chosen token not yet run through the model, and tokens generated.
     private bool _pendingToken;
     private int _generated;
+
+    // The tokens generated, kept only while the request may move into a batch.
+    private readonly List<int>? _tokens = lone is null ? null : [];
+
+    /// <summary>Gets the batch job that continues the request, once the loop has moved it into a batch; read after the loop ended.</summary>
+    public BatchJob? MovedJob { get; private set; }
 
     public void Run()
     {
@@ -28,9 +43,8 @@ internal sealed class GenerationLoop(
             stopToken.ThrowIfCancellationRequested();
             if (cache is not null)
             {
-                using var cachedDecoder = tokenizer.CreateStreamDecoder();
                 var kept = cache.Start(CreateCacheable);
-                RunLoop(kept, cachedDecoder);
+                RunLoop(kept);
                 keep = true;
                 writer.TryComplete();
                 return;
@@ -39,10 +53,9 @@ internal sealed class GenerationLoop(
             using var generatorParams = new GeneratorParams(model);
             ConfigureSearch(generatorParams);
             using var generator = CreateGenerator(generatorParams);
-            using var decoder = tokenizer.CreateStreamDecoder();
             stopToken.ThrowIfCancellationRequested();
             generator.AppendTokens(plan.PromptTokens);
-            RunLoop(generator, decoder);
+            RunLoop(generator);
             writer.TryComplete();
         }
         catch (OperationCanceledException) when (stopToken.IsCancellationRequested)
@@ -63,20 +76,53 @@ internal sealed class GenerationLoop(
         }
         finally
         {
+            if (lone is not null)
+            {
+                lone.End();
+                scheduler?.Unregister(lone);
+            }
+
             cache?.End(keep, _pendingToken, _generated);
         }
     }
 
-    private void RunLoop(Generator generator, ITokenStreamDecoder decoder)
+    private void RunLoop(Generator generator)
     {
         if (plan.UseInferaSampler)
         {
-            RunWithInferaSampler(generator, decoder);
+            RunWithInferaSampler(generator);
         }
         else
         {
-            RunWithNativeSearch(generator, decoder);
+            RunWithNativeSearch(generator);
         }
+    }
+
+    /// <summary>
+    /// Between two steps: when a batch worker has asked, submits the rest of the request to the scheduler and returns
+    /// <see langword="true"/> (the loop ends).
+    /// </summary>
+    private bool MovedIntoBatch(int token)
+    {
+        if (lone is null || scheduler is null)
+        {
+            return false;
+        }
+
+        _tokens!.Add(token);
+        lone.OnToken();
+        if (!lone.IsAsked || !lone.TryCommit())
+        {
+            return false;
+        }
+
+        var prompt = new int[plan.PromptTokens.Length + _tokens.Count];
+        plan.PromptTokens.CopyTo(prompt, 0);
+        _tokens.CopyTo(prompt, plan.PromptTokens.Length);
+        var job = new BatchJob(prompt, plan.MaxNewTokens - _tokens.Count, plan.Options) { MovedFrom = lone };
+        scheduler.SubmitMoved(job);
+        MovedJob = job;
+        return true;
     }
 
     /// <summary>A generator the prefix cache may keep: the request's search settings, with room for <paramref name="maxLength"/> tokens.</summary>
@@ -138,7 +184,7 @@ internal sealed class GenerationLoop(
         GenerationSearch.Apply(generatorParams, plan.Options, plan.VocabularySize);
     }
 
-    private void RunWithNativeSearch(Generator generator, ITokenStreamDecoder decoder)
+    private void RunWithNativeSearch(Generator generator)
     {
         for (var index = 0; ; index++)
         {
@@ -150,14 +196,14 @@ internal sealed class GenerationLoop(
 
             // A constraint whose sentence is complete ends the sequence even where its last token is not an EOS token.
             var grammarDone = plan.Options.Constraint is not null && index + 1 < plan.MaxNewTokens && generator.IsDone();
-            if (Emit(token, index, decoder, null, grammarDone))
+            if (Emit(token, index, null, grammarDone) || MovedIntoBatch(token))
             {
                 return;
             }
         }
     }
 
-    private void RunWithInferaSampler(Generator generator, ITokenStreamDecoder decoder)
+    private void RunWithInferaSampler(Generator generator)
     {
         var options = plan.Options;
         var parameters = new SamplingParameters
@@ -185,7 +231,7 @@ internal sealed class GenerationLoop(
             var sampled = sampler.Sample(logits);
             sampler.Accept(sampled.TokenId);
             var logProbabilities = parameters.LogProbabilities ? ToLogProbabilities(sampled) : null;
-            if (Emit(sampled.TokenId, index, decoder, logProbabilities))
+            if (Emit(sampled.TokenId, index, logProbabilities))
             {
                 return;
             }
@@ -205,7 +251,7 @@ internal sealed class GenerationLoop(
     }
 
     /// <summary>Hands one token to the reader. Returns <see langword="true"/> when it was the last.</summary>
-    private bool Emit(int token, int index, ITokenStreamDecoder decoder, TokenLogProbabilities? logProbabilities, bool sequenceDone = false)
+    private bool Emit(int token, int index, TokenLogProbabilities? logProbabilities, bool sequenceDone = false)
     {
         var isStopToken = eosTokenIds.Contains(token) || plan.Options.StopTokenIds?.Contains(token) == true;
         GenerationFinishReason? finish = isStopToken || sequenceDone

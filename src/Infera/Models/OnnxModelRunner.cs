@@ -386,6 +386,8 @@ public sealed class OnnxModelRunner : IModelRunner
                     reason = $"GroupQueryAttention model: {scheduler.WorkerCount} ONNX Runtime GenAI Engine(s) of {scheduler.BatchCapacity} rows.";
                 }
 
+                // Generators beyond what the processors step at once share them: a batch then takes lone requests in.
+                scheduler.ParallelGenerators = Math.Max(1, Environment.ProcessorCount / Math.Max(1, metadata.IntraOpThreads ?? Environment.ProcessorCount));
                 SchedulingLog.Batched(logger, metadata.ModelId, GenerationInstrumentation.BatchingName(scheduler.Kind), scheduler.WorkerCount, scheduler.BatchCapacity, metadata.AttentionOperator);
                 return (scheduler, reason);
             }
@@ -467,13 +469,23 @@ public sealed class OnnxModelRunner : IModelRunner
             AllowSynchronousContinuations = true,
         });
 
+        // A request a batch could take may move into one when a burst fills the batch workers (LoneRequest).
+        using var decoder = _tokenizer.CreateStreamDecoder();
+        var lone = _scheduler is not null && CanBatch(plan) ? new LoneRequest(plan) : null;
+        if (lone is not null)
+        {
+            _scheduler!.Register(lone);
+        }
+
         // Register the loop before starting it, so that DisposeAsync either waits for it or cancelled it before its first step.
         var id = Interlocked.Increment(ref _nextRequestId);
-        var loop = new GenerationLoop(_model, _tokenizer, _eosTokenIds, plan, channel.Writer, stop.Token, cancellationToken, _disposeCts.Token, cacheSession);
+        var loop = new GenerationLoop(_model, _tokenizer, _eosTokenIds, plan, channel.Writer, decoder, stop.Token, cancellationToken, _disposeCts.Token, cacheSession, lone, _scheduler);
         var completion = GenerationWorkers.CreateCompletion();
         var worker = completion.Task;
         _activeLoops[id] = worker;
         _workers.Start(loop.Run, completion);
+        var last = 0;
+        var drained = false;
         try
         {
             // Read the channel directly rather than through ReadAllAsync: one iterator less between a token and its reader.
@@ -484,9 +496,12 @@ public sealed class OnnxModelRunner : IModelRunner
                 {
                     // Tokens already in the channel are not handed out once the caller has cancelled.
                     cancellationToken.ThrowIfCancellationRequested();
+                    last = update.Index + 1;
                     yield return update;
                 }
             }
+
+            drained = true;
         }
         finally
         {
@@ -494,6 +509,24 @@ public sealed class OnnxModelRunner : IModelRunner
             await stop.CancelAsync().ConfigureAwait(false);
             await worker.ConfigureAwait(false);
             _activeLoops.TryRemove(id, out _);
+            if (lone is not null)
+            {
+                _scheduler!.Unregister(lone);
+            }
+
+            if (!drained)
+            {
+                // A reader that stopped early leaves a moved request's batch row to end at the batch's next step.
+                loop.MovedJob?.Cancel();
+            }
+        }
+
+        if (loop.MovedJob is { } moved)
+        {
+            await foreach (var update in ReadBatchedAsync(moved, plan, decoder, last, cacheSession?.CachedTokens ?? 0, cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
         }
     }
 
@@ -513,7 +546,19 @@ public sealed class OnnxModelRunner : IModelRunner
         var job = new BatchJob(plan.PromptTokens, plan.MaxNewTokens, plan.Options);
         using var decoder = _tokenizer.CreateStreamDecoder();
         scheduler.Submit(job);
-        var index = 0;
+        await foreach (var update in ReadBatchedAsync(job, plan, decoder, 0, 0, cancellationToken).ConfigureAwait(false))
+        {
+            yield return update;
+        }
+    }
+
+    /// <summary>
+    /// Reads a batch job's tokens as the request's updates, numbered from <paramref name="firstIndex"/> (a request that
+    /// moved into a batch after generating that many tokens on a generator of its own).
+    /// </summary>
+    private async IAsyncEnumerable<TokenUpdate> ReadBatchedAsync(BatchJob job, GenerationPlan plan, ITokenStreamDecoder decoder, int firstIndex, int cachedPromptTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var index = firstIndex;
         try
         {
             while (true)
@@ -564,6 +609,7 @@ public sealed class OnnxModelRunner : IModelRunner
                     Text = isStop ? string.Empty : decoder.Decode(token),
                     Index = index,
                     PromptTokenCount = plan.PromptTokens.Length,
+                    CachedPromptTokenCount = cachedPromptTokens,
                     FinishReason = finish,
                 };
                 index++;

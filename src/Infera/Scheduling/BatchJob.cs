@@ -32,6 +32,9 @@ internal sealed class BatchJob
 
     public GenerationOptions Options { get; }
 
+    /// <summary>Gets the lone request this job continues in a batch (<see cref="BatchScheduler.SubmitMoved"/>), if any.</summary>
+    public LoneRequest? MovedFrom { get; init; }
+
     public ChannelReader<BatchOutput> Reader => _channel.Reader;
 
     internal ChannelWriter<BatchOutput> Writer => _channel.Writer;

@@ -33,7 +33,13 @@ internal sealed class BatchScheduler : IAsyncDisposable
     private readonly ConcurrentQueue<long> _recentCompletions = new();
     private readonly ConcurrentQueue<long> _recentSubmissions = new();
     private readonly List<IBatchWorker> _workers = [];
+    private readonly ConcurrentDictionary<LoneRequest, byte> _lone = new();
+    private readonly ConcurrentQueue<LoneRequest> _askedAhead = new();
+    [ThreadStatic]
+    private static bool t_holdsBatch;
     private int _queued;
+    private int _busyWorkers;
+    private long _moved;
     private int _inFlight;
     private int _disposed;
     private long _lastSubmit;
@@ -78,6 +84,16 @@ internal sealed class BatchScheduler : IAsyncDisposable
     /// the window's timer).
     /// </summary>
     internal Func<int>? FreeSlots { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many generators can step at once without sharing a processor (processors divided by the threads
+    /// one operator uses). When a batch would make more step than that, its worker asks lone requests to move into its
+    /// free rows (<see cref="LoneRequest"/>).
+    /// </summary>
+    internal int ParallelGenerators { get; set; } = int.MaxValue;
+
+    /// <summary>Gets the number of requests that moved from a generator of their own into a batch.</summary>
+    public long MovedRequests => Interlocked.Read(ref _moved);
 
     /// <summary>Gets a value indicating whether the scheduler is being disposed: workers stop their batches.</summary>
     internal bool IsStopping => Volatile.Read(ref _disposed) != 0;
@@ -149,12 +165,33 @@ internal sealed class BatchScheduler : IAsyncDisposable
         }
     }
 
+    /// <summary>Registers a request running on a generator of its own, which a batch may ask to move in until <see cref="Unregister"/>.</summary>
+    public void Register(LoneRequest request) => _lone.TryAdd(request, 0);
+
+    /// <summary>Forgets a lone request (it ended, or moved).</summary>
+    public void Unregister(LoneRequest request) => _lone.TryRemove(request, out _);
+
+    /// <summary>Queues the rest of a lone request that moved into a batch (<see cref="LoneRequest.TryCommit"/>).</summary>
+    public void SubmitMoved(BatchJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job.MovedFrom);
+        Interlocked.Increment(ref _moved);
+        Submit(job);
+    }
+
     /// <summary>
     /// Called by an idle worker on its owner thread: blocks until at least one job is queued, then takes up to
-    /// <paramref name="capacity"/>. Returns <see langword="false"/> when the scheduler is stopping.
+    /// <paramref name="capacity"/>. Returns <see langword="false"/> when the scheduler is stopping. The worker counts as
+    /// stepping from a <see langword="true"/> return until its next call.
     /// </summary>
     internal bool TakeBatch(int capacity, List<BatchJob> into)
     {
+        if (t_holdsBatch)
+        {
+            t_holdsBatch = false;
+            Interlocked.Decrement(ref _busyWorkers);
+        }
+
         var reader = _queue.Reader;
         try
         {
@@ -181,13 +218,102 @@ internal sealed class BatchScheduler : IAsyncDisposable
             Interlocked.Decrement(ref _queued);
         }
 
-        var expected = Math.Min(capacity, into.Count + ExpectedSoon());
+        var asked = AskLoneRequests(capacity - into.Count, into[0].Options);
+        var coming = asked.Count(r => (r.IsAsked || r.IsMoving) && !into.Exists(j => j.MovedFrom == r));
+        var expected = Math.Min(capacity, into.Count + coming + ExpectedSoon());
         if (into.Count < expected)
         {
-            FillWithin(expected, into);
+            FillWithin(expected, into, capacity, asked, coming > 0);
+        }
+
+        t_holdsBatch = true;
+        Interlocked.Increment(ref _busyWorkers);
+        if (into.Count == capacity)
+        {
+            AskAhead(capacity, into[0].Options);
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The lone requests this batch waits for: those asked ahead by a worker whose batch was full, or, when this batch
+    /// would make more generators step than the processors run at once, lone requests of the same search asked now to
+    /// move into its free rows (at most <paramref name="room"/>), those with the most tokens left first.
+    /// </summary>
+    private List<LoneRequest> AskLoneRequests(int room, GenerationOptions options)
+    {
+        var ahead = new List<LoneRequest>();
+        while (ahead.Count < room && _askedAhead.TryDequeue(out var early))
+        {
+            ahead.Add(early);
+        }
+
+        if (ahead.Count > 0)
+        {
+            return ahead;
+        }
+
+        if (room <= 0 || _lone.IsEmpty)
+        {
+            return [];
+        }
+
+        var stepping = Volatile.Read(ref _busyWorkers) + 1 + _lone.Count;
+        if (stepping <= ParallelGenerators)
+        {
+            return [];
+        }
+
+        var asked = new List<LoneRequest>();
+        foreach (var request in _lone.Keys.Where(r => r.WorthMoving && GeneratorBatchWorker.SameSearch(r.Options, options)).OrderByDescending(r => r.MaxNewTokens - r.Generated))
+        {
+            if (asked.Count == room)
+            {
+                break;
+            }
+
+            if (request.TryAsk())
+            {
+                asked.Add(request);
+            }
+        }
+
+        return asked;
+    }
+
+    /// <summary>
+    /// A full batch while more requests are on their way: the next idle worker will start another batch, so lone
+    /// requests are asked now, to have their rows ready when it does.
+    /// </summary>
+    private void AskAhead(int capacity, GenerationOptions options)
+    {
+        if (_lone.IsEmpty)
+        {
+            return;
+        }
+
+        var busy = Volatile.Read(ref _busyWorkers);
+        if (busy >= _workers.Count || Queued + ExpectedSoon() == 0 || busy + 1 + _lone.Count <= ParallelGenerators)
+        {
+            return;
+        }
+
+        var count = 0;
+        foreach (var request in _lone.Keys.Where(r => r.WorthMoving && GeneratorBatchWorker.SameSearch(r.Options, options)))
+        {
+            if (count == capacity)
+            {
+                break;
+            }
+
+            if (request.TryAsk())
+            {
+                _askedAhead.Enqueue(request);
+                count++;
+            }
+        }
+
     }
 
     internal void OnCompleted(BatchJob job)
@@ -253,7 +379,36 @@ internal sealed class BatchScheduler : IAsyncDisposable
         }
     }
 
-    private void FillWithin(int expected, List<BatchJob> into)
+    /// <summary>
+    /// Waits up to the batch window for <paramref name="into"/> to hold <paramref name="expected"/> jobs. Asks that lone
+    /// requests have not answered by then are taken back; the job of a loop that committed to moving is on its way and
+    /// is waited for (one window more at most) while the batch has room.
+    /// </summary>
+    private void FillWithin(int expected, List<BatchJob> into, int capacity, List<LoneRequest> asked, bool askedComing)
+    {
+        try
+        {
+            FillUntil(expected, into, waitForAsked: askedComing);
+        }
+        finally
+        {
+            var coming = 0;
+            foreach (var request in asked)
+            {
+                if (!request.TryWithdraw() && request.IsMoving && !into.Exists(j => j.MovedFrom == request))
+                {
+                    coming++;
+                }
+            }
+
+            if (coming > 0 && !IsStopping)
+            {
+                FillUntil(Math.Min(capacity, into.Count + coming), into, waitForAsked: true);
+            }
+        }
+    }
+
+    private void FillUntil(int expected, List<BatchJob> into, bool waitForAsked)
     {
         var reader = _queue.Reader;
         var deadline = Stopwatch.GetTimestamp() + WindowTicks;
@@ -272,7 +427,7 @@ internal sealed class BatchScheduler : IAsyncDisposable
                 continue;
             }
 
-            if (FreeSlots?.Invoke() == 0)
+            if (!waitForAsked && FreeSlots?.Invoke() == 0)
             {
                 // Every slot is taken and nothing is queued here: nothing more can arrive before a request ends.
                 return;

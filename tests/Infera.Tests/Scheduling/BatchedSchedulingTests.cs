@@ -200,6 +200,80 @@ public sealed class BatchedSchedulingTests(BatchedRunnersFixture fixture) : ICla
         Assert.True(runner.EngineSteps > stepsBefore);
     }
 
+    [Theory]
+    [InlineData(BatchingKind.Generator, 3)] // the batch has room: its worker asks the lone request in
+    [InlineData(BatchingKind.Generator, 6)] // the first batch is full and more are coming: the lone request is asked ahead for the next
+    [InlineData(BatchingKind.Engine, 3)]
+    internal async Task GenerateAsync_LoneRequestWhenABurstFillsTheWorkers_MovesIntoTheBatchAndEqualsSequential(BatchingKind batching, int burstSize)
+    {
+        // A runner of its own whose generators may not share processors: any batch beside the lone request asks it in.
+        await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa), new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1, Batching = batching });
+        runner.Scheduler!.ParallelGenerators = 1;
+        var loneRequest = new GenerationRequest("Lily and Ben went to the park to play with a", new GenerationOptions { Temperature = 0, MaxNewTokens = 450 });
+        var others = Prompts.Where(p => !p.StartsWith("Lily", StringComparison.Ordinal)).Take(burstSize).Select(p => new GenerationRequest(p, new GenerationOptions { Temperature = 0, MaxNewTokens = 40 })).ToArray();
+        var expectedLone = await CollectAsync(fixture.Sequential, loneRequest);
+        Assert.True(expectedLone.Tokens.Length > 150, $"the lone story is {expectedLone.Tokens.Length} tokens: too short for the burst to find it running");
+        var expectedOthers = new List<Result>();
+        foreach (var request in others)
+        {
+            expectedOthers.Add(await CollectAsync(fixture.Sequential, request));
+        }
+
+        // The lone request starts on an idle runner (a generator of its own); once it streams, a burst arrives. On a busy
+        // machine the burst's threads may start only after the lone request ended, or its loop may not run within the
+        // batch window: the scenario is tried again then (every try's texts must still equal the sequential ones).
+        for (var attempt = 1; runner.Scheduler.MovedRequests == 0; attempt++)
+        {
+            Assert.True(attempt <= 10, "the lone request never moved into a batch in 10 tries");
+            var tokens = new List<int>();
+            var text = new System.Text.StringBuilder();
+            var indices = new List<int>();
+            GenerationFinishReason? finish = null;
+            Task<Result[]>? burst = null;
+            await foreach (var update in runner.GenerateAsync(loneRequest))
+            {
+                burst ??= Task.WhenAll(others.Select(r => Task.Run(() => CollectAsync(runner, r))));
+                tokens.Add(update.TokenId);
+                text.Append(update.Text);
+                indices.Add(update.Index);
+                finish = update.FinishReason;
+            }
+
+            var burstResults = await burst!;
+            Assert.InRange(runner.Scheduler.MovedRequests, 0, 1);
+            Assert.Equal(expectedLone.Tokens, tokens);
+            Assert.Equal(expectedLone.Text, text.ToString());
+            Assert.Equal(expectedLone.Finish, finish);
+            Assert.Equal(Enumerable.Range(0, tokens.Count), indices);
+            for (var i = 0; i < others.Length; i++)
+            {
+                Assert.Equal(expectedOthers[i].Tokens, burstResults[i].Tokens);
+                Assert.Equal(expectedOthers[i].Text, burstResults[i].Text);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task GenerateAsync_LoneRequestWithProcessorsToSpare_StaysOnItsGenerator()
+    {
+        await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa), new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1 });
+        runner.Scheduler!.ParallelGenerators = 8;
+        var loneRequest = new GenerationRequest("Lily and Ben went to the park to play with a", new GenerationOptions { Temperature = 0, MaxNewTokens = 450 });
+        var expected = await CollectAsync(fixture.Sequential, loneRequest);
+
+        var tokens = new List<int>();
+        Task<Result[]>? burst = null;
+        await foreach (var update in runner.GenerateAsync(loneRequest))
+        {
+            burst ??= Task.WhenAll(Prompts.Take(3).Select(p => Task.Run(() => CollectAsync(runner, new GenerationRequest(p, new GenerationOptions { Temperature = 0, MaxNewTokens = 40 })))));
+            tokens.Add(update.TokenId);
+        }
+
+        await burst!;
+        Assert.Equal(0, runner.Scheduler.MovedRequests);
+        Assert.Equal(expected.Tokens, tokens);
+    }
+
     [Fact]
     public async Task Generator_MixedTokenLimitsInOneBatch_EachRowEndsAtItsOwnLimitWithTheSequentialTokens()
     {
