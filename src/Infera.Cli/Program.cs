@@ -1,6 +1,10 @@
 using System.CommandLine;
 using Infera.Cli.Commands;
 
+// Before any command reaches ONNX Runtime (a runner, the benchmark's plain GenAI loop, the evaluator): no telemetry
+// uploader unless ORT_DISABLE_TELEMETRY says otherwise.
+Infera.OnnxRuntimeTelemetry.TurnOffUnlessSet();
+
 // GGUF files and Ollama names load wherever a model folder does (ModelSources), also through InferaChatClient.LoadAsync.
 // Library names first (ModelLibrary), then GGUF files and Ollama's local store (GgufImporter).
 Infera.Models.ModelLibrary.RegisterModelSource();

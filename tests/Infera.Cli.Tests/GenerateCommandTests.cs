@@ -214,4 +214,38 @@ public sealed class OtherCommandTests
         Assert.Equal(3, stdout.Split("> ").Length - 1);
         Assert.Contains("infera chat", stderr);
     }
+
+    [Fact]
+    public async Task Generate_OnLinux_LeavesOnnxRuntimeTelemetryOffUnlessTheProcessSetsIt()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var cache = Directory.CreateTempSubdirectory("infera-telemetry-").FullName;
+        try
+        {
+            // ONNX Runtime 1.31 keeps its telemetry stores under $XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime.
+            var store = Path.Combine(cache, "Microsoft", "DeveloperTools");
+            var command = $"generate --model \"{TestModels.Get(TestModels.Stories260KOnnx)}\" --max-tokens 3";
+            var environment = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cache };
+
+            var (exit, _, stderr) = await InferaTool.RunAsync(command, environment: environment, unset: ["ORT_DISABLE_TELEMETRY"]);
+
+            Assert.True(exit == 0, stderr);
+            Assert.False(Directory.Exists(store), "ONNX Runtime's telemetry store was created");
+
+            // A process that sets the variable keeps its choice: with 0, ONNX Runtime's uploader starts and keeps its store.
+            environment["ORT_DISABLE_TELEMETRY"] = "0";
+            var (exitOn, _, stderrOn) = await InferaTool.RunAsync(command, environment: environment);
+
+            Assert.True(exitOn == 0, stderrOn);
+            Assert.True(Directory.Exists(store), "with ORT_DISABLE_TELEMETRY=0 ONNX Runtime created no telemetry store");
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
 }

@@ -17,7 +17,7 @@ internal static class InferaTool
         ? tool
         : Path.Combine(TestModels.RepositoryRoot, "src", "Infera.Cli", "bin", Configuration, "net10.0", OperatingSystem.IsWindows() ? "infera.exe" : "infera");
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments, string? stdin = null, IDictionary<string, string>? environment = null, string? executable = null)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string arguments, string? stdin = null, IDictionary<string, string>? environment = null, string? executable = null, IEnumerable<string>? unset = null)
     {
         var info = new ProcessStartInfo(executable ?? Executable, arguments)
         {
@@ -30,6 +30,11 @@ internal static class InferaTool
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
+        }
+
+        foreach (var key in unset ?? [])
+        {
+            info.Environment.Remove(key);
         }
 
         using var process = Process.Start(info)!;

@@ -157,6 +157,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
     private static OnnxModelRunner Load(string modelPath, OnnxModelRunnerOptions options, IProgress<ModelLoadProgress>? progress, CancellationToken cancellationToken)
     {
+        OnnxRuntimeTelemetry.TurnOffUnlessSet();
         progress?.Report(new ModelLoadProgress("Checking the model folder", 0.0));
         var folder = ModelFolder.Open(modelPath);
         var chatTemplate = options.ChatTemplate ?? folder.ReadChatTemplate();
