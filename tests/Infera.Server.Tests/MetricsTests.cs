@@ -49,6 +49,7 @@ public sealed partial class MetricsTests(ServerFixture fixture)
         }
 
         Assert.Matches(Series("infera_engine_steps_total", "gen_ai_request_model=\"stories260K-gqa\""), text);
+        Assert.Matches(Series("infera_batch_moved_requests_total", "gen_ai_request_model=\"stories260K-gqa\""), text);
     }
 
     private static async Task<string> ScrapeAsync(HttpClient http)

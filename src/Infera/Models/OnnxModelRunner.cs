@@ -111,6 +111,9 @@ public sealed class OnnxModelRunner : IModelRunner
     /// <summary>Gets the batch steps (one model run over a batch) run since the model loaded (0 in per-request mode).</summary>
     internal long EngineSteps => _scheduler?.Steps ?? 0;
 
+    /// <summary>Gets the number of requests that began on a generator of their own and moved into a batch (<see cref="LoneRequest"/>).</summary>
+    internal long MovedIntoBatch => _scheduler?.MovedRequests ?? 0;
+
     /// <summary>Gets the batch scheduler in batched mode.</summary>
     internal BatchScheduler? Scheduler => _scheduler;
 
