@@ -488,7 +488,6 @@ public sealed class OnnxModelRunner : IModelRunner
         var worker = completion.Task;
         _activeLoops[id] = worker;
         _workers.Start(loop.Run, completion);
-        var last = 0;
         var drained = false;
         try
         {
@@ -500,7 +499,6 @@ public sealed class OnnxModelRunner : IModelRunner
                 {
                     // Tokens already in the channel are not handed out once the caller has cancelled.
                     cancellationToken.ThrowIfCancellationRequested();
-                    last = update.Index + 1;
                     yield return update;
                 }
             }
@@ -527,7 +525,9 @@ public sealed class OnnxModelRunner : IModelRunner
 
         if (loop.MovedJob is { } moved)
         {
-            await foreach (var update in ReadBatchedAsync(moved, plan, decoder, last, cacheSession?.CachedTokens ?? 0, cancellationToken).ConfigureAwait(false))
+            // The batch continues after the tokens the loop generated: they end the moved job's prompt.
+            var generated = moved.PromptTokens.Length - plan.PromptTokens.Length;
+            await foreach (var update in ReadBatchedAsync(moved, plan, decoder, generated, cacheSession?.CachedTokens ?? 0, cancellationToken).ConfigureAwait(false))
             {
                 yield return update;
             }
