@@ -204,7 +204,7 @@ internal sealed class BatchScheduler : IAsyncDisposable
                 }
             }
 
-            into.Add(first);
+            Take(first, into);
             Interlocked.Decrement(ref _queued);
         }
         catch (OperationCanceledException)
@@ -214,12 +214,12 @@ internal sealed class BatchScheduler : IAsyncDisposable
 
         while (into.Count < capacity && reader.TryRead(out var next))
         {
-            into.Add(next);
+            Take(next, into);
             Interlocked.Decrement(ref _queued);
         }
 
         var asked = AskLoneRequests(capacity - into.Count, into[0].Options);
-        var coming = asked.Count(r => (r.IsAsked || r.IsMoving) && !into.Exists(j => j.MovedFrom == r));
+        var coming = asked.Count(r => r.IsComing);
         var expected = Math.Min(capacity, into.Count + coming + ExpectedSoon());
         if (into.Count < expected)
         {
@@ -234,6 +234,13 @@ internal sealed class BatchScheduler : IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>Adds a job taken from the queue to a batch; a moved request's job has arrived (at this or another worker).</summary>
+    private static void Take(BatchJob job, List<BatchJob> into)
+    {
+        job.MovedFrom?.MarkArrived();
+        into.Add(job);
     }
 
     /// <summary>
@@ -395,7 +402,7 @@ internal sealed class BatchScheduler : IAsyncDisposable
             var coming = 0;
             foreach (var request in asked)
             {
-                if (!request.TryWithdraw() && request.IsMoving && !into.Exists(j => j.MovedFrom == request))
+                if (!request.TryWithdraw() && request.IsComing)
                 {
                     coming++;
                 }
@@ -422,7 +429,7 @@ internal sealed class BatchScheduler : IAsyncDisposable
 
             if (reader.TryRead(out var job))
             {
-                into.Add(job);
+                Take(job, into);
                 Interlocked.Decrement(ref _queued);
                 continue;
             }

@@ -28,6 +28,7 @@ internal sealed class LoneRequest
 
     private int _state;
     private int _generated;
+    private int _arrived;
 
     public LoneRequest(GenerationPlan plan)
     {
@@ -77,6 +78,20 @@ internal sealed class LoneRequest
 
     /// <summary>Gets a value indicating whether the loop has committed to moving (its batch job is submitted or about to be).</summary>
     public bool IsMoving => Volatile.Read(ref _state) == Moving;
+
+    /// <summary>
+    /// Gets a value indicating whether a worker may still receive this request's job: asked and not answered yet, or
+    /// committed and its job not yet taken from the queue by any worker.
+    /// </summary>
+    public bool IsComing => Volatile.Read(ref _state) switch
+    {
+        Asked => true,
+        Moving => Volatile.Read(ref _arrived) == 0,
+        _ => false,
+    };
+
+    /// <summary>Marks the moved job taken from the queue by a worker.</summary>
+    public void MarkArrived() => Volatile.Write(ref _arrived, 1);
 
     /// <summary>Commits the loop to moving; <see langword="false"/> when the ask was withdrawn in the meantime.</summary>
     public bool TryCommit() => Interlocked.CompareExchange(ref _state, Moving, Asked) == Asked;

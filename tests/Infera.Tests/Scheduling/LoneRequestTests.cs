@@ -23,6 +23,24 @@ public sealed class LoneRequestTests
     }
 
     [Fact]
+    public void IsComing_UntilTheMovedJobIsTakenByAWorker()
+    {
+        var lone = Make();
+        Assert.False(lone.IsComing);
+        Assert.True(lone.TryAsk());
+        Assert.True(lone.IsComing);
+        Assert.True(lone.TryCommit());
+        Assert.True(lone.IsComing);
+        lone.MarkArrived();
+        Assert.False(lone.IsComing);
+
+        var ended = Make();
+        Assert.True(ended.TryAsk());
+        ended.End();
+        Assert.False(ended.IsComing);
+    }
+
+    [Fact]
     public void AskWithdrawnBeforeTheLoopAnswers_LoopDoesNotMove()
     {
         var lone = Make();
