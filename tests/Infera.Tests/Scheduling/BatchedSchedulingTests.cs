@@ -253,8 +253,10 @@ public sealed class BatchedSchedulingTests(BatchedRunnersFixture fixture) : ICla
         }
     }
 
-    [Fact]
-    public async Task GenerateAsync_WavesOfRequestsWithCancellationsWhileLoneRequestsMove_EveryCompletedTextEqualsSequentialAndNothingHangs()
+    [Theory]
+    [InlineData(BatchingKind.Generator)]
+    [InlineData(BatchingKind.Engine)]
+    internal async Task GenerateAsync_WavesOfRequestsWithCancellationsWhileLoneRequestsMove_EveryCompletedTextEqualsSequentialAndNothingHangs(BatchingKind batching)
     {
         var random = new Random(1234);
         var requests = Enumerable.Range(0, 6).Select(_ => Prompts.Select((p, i) => new GenerationRequest(p, new GenerationOptions { Temperature = 0, MaxNewTokens = random.Next(20, 300) })).OrderBy(_ => random.Next()).ToArray()).ToArray();
@@ -271,7 +273,7 @@ public sealed class BatchedSchedulingTests(BatchedRunnersFixture fixture) : ICla
         var moved = 0L;
         foreach (var wave in requests)
         {
-            await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa), new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1 });
+            await using var runner = await OnnxModelRunner.LoadAsync(TestModels.Get(TestModels.Stories260KGqa), new OnnxModelRunnerOptions { MaxConcurrentRequests = 8, IntraOpThreads = 1, Batching = batching });
             runner.Scheduler!.ParallelGenerators = 1;
 
             // The wave's first request starts alone; the others arrive once it streams. Some readers stop early.
