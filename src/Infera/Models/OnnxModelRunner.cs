@@ -277,7 +277,7 @@ public sealed class OnnxModelRunner : IModelRunner
             }
 
             progress?.Report(new ModelLoadProgress("Starting the scheduler", 0.95));
-            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits, batching);
+            var (scheduler, reason) = CreateScheduler(model, metadata, options, maxConcurrent, lastPositionLogits, batching, folder.WeightBytes());
             progress?.Report(new ModelLoadProgress("Loaded", 1.0));
             return new OnnxModelRunner(model, tokenizer, metadata, options, maxConcurrent, scheduler, reason, threads.Reason, prefixCache, workers);
         }
@@ -349,7 +349,7 @@ public sealed class OnnxModelRunner : IModelRunner
     /// </summary>
     internal const int DefaultGeneratorBatchRows = IntraOpThreadPolicy.EngineRows;
 
-    private static (BatchScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, bool lastPositionLogits, BatchingKind batching)
+    private static (BatchScheduler? Scheduler, string Reason) CreateScheduler(Model model, ModelMetadata metadata, OnnxModelRunnerOptions options, int maxConcurrent, bool lastPositionLogits, BatchingKind batching, long weightBytes)
     {
         var logger = (ILogger?)options.LoggerFactory?.CreateLogger<OnnxModelRunner>() ?? NullLogger.Instance;
         string reason;
@@ -390,8 +390,11 @@ public sealed class OnnxModelRunner : IModelRunner
                     reason = $"GroupQueryAttention model: {scheduler.WorkerCount} ONNX Runtime GenAI Engine(s) of {scheduler.BatchCapacity} rows.";
                 }
 
-                // Generators beyond what the processors step at once share them: a batch then takes lone requests in.
-                scheduler.ParallelGenerators = Math.Max(1, Environment.ProcessorCount / Math.Max(1, metadata.IntraOpThreads ?? Environment.ProcessorCount));
+                // Generators beyond what the processors step at once share them: a batch then takes lone requests in, on a
+                // model whose prompts cost little (LoneRequest.MovesFor).
+                scheduler.ParallelGenerators = LoneRequest.MovesFor(weightBytes)
+                    ? Math.Max(1, Environment.ProcessorCount / Math.Max(1, metadata.IntraOpThreads ?? Environment.ProcessorCount))
+                    : int.MaxValue;
                 SchedulingLog.Batched(logger, metadata.ModelId, GenerationInstrumentation.BatchingName(scheduler.Kind), scheduler.WorkerCount, scheduler.BatchCapacity, metadata.AttentionOperator);
                 return (scheduler, reason);
             }
@@ -475,7 +478,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
         // A request a batch could take may move into one when a burst fills the batch workers (LoneRequest).
         using var decoder = _tokenizer.CreateStreamDecoder();
-        var lone = _scheduler is not null && CanBatch(plan) ? new LoneRequest(plan) : null;
+        var lone = _scheduler is { ParallelGenerators: < int.MaxValue } && CanBatch(plan) ? new LoneRequest(plan) : null;
         if (lone is not null)
         {
             _scheduler!.Register(lone);

@@ -88,7 +88,7 @@ internal sealed class BatchScheduler : IAsyncDisposable
     /// <summary>
     /// Gets or sets how many generators can step at once without sharing a processor (processors divided by the threads
     /// one operator uses). When a batch would make more step than that, its worker asks lone requests to move into its
-    /// free rows (<see cref="LoneRequest"/>).
+    /// free rows (<see cref="LoneRequest"/>). <see cref="int.MaxValue"/> (the default): lone requests never move.
     /// </summary>
     internal int ParallelGenerators { get; set; } = int.MaxValue;
 

@@ -37,6 +37,15 @@ internal sealed class LoneRequest
         MaxNewTokens = plan.MaxNewTokens;
     }
 
+    /// <summary>
+    /// Whether lone requests of a model with model files of <paramref name="weightBytes"/> may move into batches: small
+    /// models only (<see cref="IntraOpThreadPolicy.SmallModelBytes"/>). A batch pads every row to its longest prompt, so
+    /// the tokens a moved request computes again delay every row's first token; on stories260K-gqa a 50-token prompt of
+    /// 4 rows takes about a millisecond, on a 0.5B model about half a second (prompts at 400-460 tokens/s on two
+    /// processors, docs/benchmarks/model-builder.md), more than the shared steps save a request that arrives.
+    /// </summary>
+    public static bool MovesFor(long weightBytes) => weightBytes < IntraOpThreadPolicy.SmallModelBytes;
+
     /// <summary>Gets the request's generation options (a batch holds rows of the same search only).</summary>
     public GenerationOptions Options { get; }
 

@@ -68,6 +68,10 @@ public sealed class BatchedSchedulingTests(BatchedRunnersFixture fixture) : ICla
         Assert.Equal(2, fixture.Default.Scheduler!.WorkerCount);
         Assert.Equal(4, fixture.Default.Scheduler!.BatchCapacity);
         Assert.Contains("2 static-batch generator(s) of up to 4 rows", fixture.Default.SchedulingModeReason, StringComparison.Ordinal);
+
+        // A small model at one thread per operator: as many generators step at once as there are processors, and a
+        // lone request moves into a batch beyond that.
+        Assert.Equal(Environment.ProcessorCount, fixture.Default.Scheduler!.ParallelGenerators);
         Assert.Equal(1, fixture.Batched.Scheduler!.WorkerCount);
         Assert.Equal(8, fixture.Batched.Scheduler!.BatchCapacity);
         Assert.Equal(BatchingKind.Engine, fixture.EngineBatched.Batching);

@@ -9,6 +9,11 @@ public sealed class LoneRequestTests
         return new LoneRequest(GenerationPlan.Create(request, metadata, null!, SamplingMode.Auto));
     }
 
+    [Theory]
+    [InlineData(1L << 20, true)] // stories260K-gqa: prompts cost little
+    [InlineData(400L << 20, false)] // a 0.5B int4 model: every row would wait for the moved request's tokens
+    public void MovesFor_SmallModelsOnly(long weightBytes, bool moves) => Assert.Equal(moves, LoneRequest.MovesFor(weightBytes));
+
     [Fact]
     public void AskedThenCommitted_CannotBeWithdrawnAndStaysMoving()
     {
