@@ -45,14 +45,8 @@ public sealed class EmbeddingStreamingTests
             Assert.True(checkpoint.TryReadRows(WeightKind.Embedding, 0, 1, new float[64]));
         }
 
-        var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = true };
-        string output = temp.Combine("out");
-        await ModelConverter.ConvertHuggingFaceAsync(temp.Combine("hf"), output, options);
-
-        var (packed, scales, layout) = WeightQuantizer.Quantize(table, source.Config.VocabularySize, source.Config.HiddenSize, 4, options.BlockSize);
-        Assert.Equal(packed, Initializer(output, "model.embed_tokens.weight.weight_Q4"));
-        Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "model.embed_tokens.weight_scales")).ToArray());
-        Assert.Equal(layout.PackedLength, packed.Length);
+        var (packed, packedLength) = await ConvertAndAssertCodesAsync(temp, source, quantizeEmbeddings: true, table, "model.embed_tokens.weight.weight_Q4", "model.embed_tokens.weight_scales");
+        Assert.Equal(packedLength, packed.Length);
     }
 
     [Fact]
@@ -70,13 +64,23 @@ public sealed class EmbeddingStreamingTests
             Assert.Equal(head.AsSpan(41_000 * source.Config.HiddenSize, rows.Length).ToArray(), rows);
         }
 
-        var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = false };
+        await ConvertAndAssertCodesAsync(temp, source, quantizeEmbeddings: false, head, "/lm_head/MatMul.weight_Q4", "/lm_head/MatMul.weight_scales");
+    }
+
+    /// <summary>
+    /// Converts the written checkpoint to int4 and asserts that the named codes and scales are <paramref name="weights"/>
+    /// quantized whole at once; returns the codes and the length their layout gives.
+    /// </summary>
+    private static async Task<(byte[] Packed, int PackedLength)> ConvertAndAssertCodesAsync(TempDirectory temp, WeightSource source, bool quantizeEmbeddings, float[] weights, string codesName, string scalesName)
+    {
+        var options = new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = quantizeEmbeddings };
         string output = temp.Combine("out");
         await ModelConverter.ConvertHuggingFaceAsync(temp.Combine("hf"), output, options);
 
-        var (packed, scales, _) = WeightQuantizer.Quantize(head, source.Config.VocabularySize, source.Config.HiddenSize, 4, options.BlockSize);
-        Assert.Equal(packed, Initializer(output, "/lm_head/MatMul.weight_Q4"));
-        Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, "/lm_head/MatMul.weight_scales")).ToArray());
+        var (packed, scales, layout) = WeightQuantizer.Quantize(weights, source.Config.VocabularySize, source.Config.HiddenSize, 4, options.BlockSize);
+        Assert.Equal(packed, Initializer(output, codesName));
+        Assert.Equal(scales, MemoryMarshal.Cast<byte, float>(Initializer(output, scalesName)).ToArray());
+        return (packed, (int)layout.PackedLength);
     }
 
     /// <summary>A vocabulary of 70,000 × 64 floats: more than one slice of 4 Mi elements.</summary>

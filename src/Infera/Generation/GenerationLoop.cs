@@ -29,9 +29,6 @@ internal sealed class GenerationLoop(
     private bool _pendingToken;
     private int _generated;
 
-    // The tokens generated, kept only while the request may move into a batch.
-    private readonly List<int>? _tokens = lone is null ? null : [];
-
     /// <summary>Gets the batch job that continues the request, once the loop has moved it into a batch; read after the loop ended.</summary>
     public BatchJob? MovedJob { get; private set; }
 
@@ -102,24 +99,25 @@ internal sealed class GenerationLoop(
     /// Between two steps: when a batch worker has asked, submits the rest of the request to the scheduler and returns
     /// <see langword="true"/> (the loop ends).
     /// </summary>
-    private bool MovedIntoBatch(int token)
+    private bool MovedIntoBatch(Generator generator)
     {
         if (lone is null || scheduler is null)
         {
             return false;
         }
 
-        _tokens!.Add(token);
         lone.OnToken();
         if (!lone.IsAsked || !lone.TryCommit())
         {
             return false;
         }
 
-        var prompt = new int[plan.PromptTokens.Length + _tokens.Count];
+        // The generator's sequence ends with the tokens generated so far (the last one chosen, not yet computed).
+        var generated = generator.GetSequence(0)[^_generated..];
+        var prompt = new int[plan.PromptTokens.Length + generated.Length];
         plan.PromptTokens.CopyTo(prompt, 0);
-        _tokens.CopyTo(prompt, plan.PromptTokens.Length);
-        var job = new BatchJob(prompt, plan.MaxNewTokens - _tokens.Count, plan.Options) { MovedFrom = lone };
+        generated.CopyTo(prompt.AsSpan(plan.PromptTokens.Length));
+        var job = new BatchJob(prompt, plan.MaxNewTokens - generated.Length, plan.Options) { MovedFrom = lone };
         scheduler.SubmitMoved(job);
         MovedJob = job;
         return true;
@@ -196,7 +194,7 @@ internal sealed class GenerationLoop(
 
             // A constraint whose sentence is complete ends the sequence even where its last token is not an EOS token.
             var grammarDone = plan.Options.Constraint is not null && index + 1 < plan.MaxNewTokens && generator.IsDone();
-            if (Emit(token, index, null, grammarDone) || MovedIntoBatch(token))
+            if (Emit(token, index, null, grammarDone) || MovedIntoBatch(generator))
             {
                 return;
             }

@@ -478,7 +478,7 @@ public sealed class OnnxModelRunner : IModelRunner
 
         // A request a batch could take may move into one when a burst fills the batch workers (LoneRequest).
         using var decoder = _tokenizer.CreateStreamDecoder();
-        var lone = _scheduler is { ParallelGenerators: < int.MaxValue } && CanBatch(plan) ? new LoneRequest(plan) : null;
+        var lone = _scheduler is { MovesLoneRequests: true } && CanBatch(plan) ? new LoneRequest(plan) : null;
         if (lone is not null)
         {
             _scheduler!.Register(lone);

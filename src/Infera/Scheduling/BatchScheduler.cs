@@ -92,6 +92,9 @@ internal sealed class BatchScheduler : IAsyncDisposable
     /// </summary>
     internal int ParallelGenerators { get; set; } = int.MaxValue;
 
+    /// <summary>Gets a value indicating whether lone requests may move into batches (<see cref="ParallelGenerators"/> is set).</summary>
+    internal bool MovesLoneRequests => ParallelGenerators < int.MaxValue;
+
     /// <summary>Gets the number of requests that moved from a generator of their own into a batch.</summary>
     public long MovedRequests => Interlocked.Read(ref _moved);
 
@@ -272,10 +275,16 @@ internal sealed class BatchScheduler : IAsyncDisposable
             return [];
         }
 
+        return Ask(room, options);
+    }
+
+    /// <summary>Asks up to <paramref name="count"/> lone requests of the same search, worth moving, those with the most tokens left first.</summary>
+    private List<LoneRequest> Ask(int count, GenerationOptions options)
+    {
         var asked = new List<LoneRequest>();
         foreach (var request in _lone.Keys.Where(r => r.WorthMoving && GeneratorBatchWorker.SameSearch(r.Options, options)).OrderByDescending(r => r.MaxNewTokens - r.Generated))
         {
-            if (asked.Count == room)
+            if (asked.Count == count)
             {
                 break;
             }
@@ -306,21 +315,10 @@ internal sealed class BatchScheduler : IAsyncDisposable
             return;
         }
 
-        var count = 0;
-        foreach (var request in _lone.Keys.Where(r => r.WorthMoving && GeneratorBatchWorker.SameSearch(r.Options, options)))
+        foreach (var request in Ask(capacity, options))
         {
-            if (count == capacity)
-            {
-                break;
-            }
-
-            if (request.TryAsk())
-            {
-                _askedAhead.Enqueue(request);
-                count++;
-            }
+            _askedAhead.Enqueue(request);
         }
-
     }
 
     internal void OnCompleted(BatchJob job)
