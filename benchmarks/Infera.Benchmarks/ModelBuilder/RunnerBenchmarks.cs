@@ -99,6 +99,17 @@ internal static class RunnerBenchmarks
         return 0;
     }
 
+    /// <summary>With <c>INFERA_BENCH_SMAPS=PREFIX</c> set, copies the child's <c>/proc/self/smaps</c> to PREFIX.STAGE.txt.</summary>
+    private static void CopyMemoryMap(string stage)
+    {
+        if (Environment.GetEnvironmentVariable("INFERA_BENCH_SMAPS") is { Length: > 0 } prefix && File.Exists("/proc/self/smaps"))
+        {
+            File.WriteAllText($"{prefix}.{stage}.txt", File.ReadAllText("/proc/self/smaps"));
+            var gc = GC.GetGCMemoryInfo();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage}: GC committed {gc.TotalCommittedBytes >> 20} MiB, heap {gc.HeapSizeBytes >> 20} MiB, allocated {GC.GetTotalMemory(false) >> 20} MiB"));
+        }
+    }
+
     /// <summary>The child process: <c>runner-child infera|llamacpp PATH THREADS CONTEXT</c>.</summary>
     public static async Task<int> ChildAsync(string[] args)
     {
@@ -111,10 +122,12 @@ internal static class RunnerBenchmarks
         int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(3, child.Vocabulary)).ToArray();
         double loadPeak = ResidentMiB("VmHWM:"), loadResident = ResidentMiB("VmRSS:");
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after load: peak {loadPeak:F0} MiB, resident {loadResident:F0} MiB"));
+        CopyMemoryMap("load");
         try
         {
             var (coldTtft, _) = child.Generate(Tokens(26), 32);
             double peakShort = ResidentMiB("VmHWM:");
+            CopyMemoryMap("short");
             var warm = new List<double>();
             for (int i = 0; i < 5; i++)
             {

@@ -233,6 +233,10 @@ public sealed class OnnxModelRunner : IModelRunner
             var pad = folder.ReadTokenId("pad_token_id");
             var special = eos.Concat(bos is int b ? [b] : []).ToArray();
             var tokenizer = new OnnxTokenizer(model, chatTemplate, special);
+            if (provider.Name == "cpu")
+            {
+                Native.HeapReuse.TrimAfterLoad();
+            }
 
             // After the tokenizer, whose allocations would otherwise take the C heap pages the warm-up leaves for the first request.
             progress?.Report(new ModelLoadProgress("Warming up the model", 0.9));

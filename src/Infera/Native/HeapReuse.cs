@@ -61,6 +61,23 @@ internal static class HeapReuse
             && (glibcTunables.Contains("glibc.malloc.mmap_threshold", StringComparison.Ordinal)
                 || glibcTunables.Contains("glibc.malloc.trim_threshold", StringComparison.Ordinal)));
 
+    /// <summary>
+    /// Gives the free memory of every C heap arena back to the kernel (<c>malloc_trim</c>, glibc only); returns whether it
+    /// ran. The runner calls it once its model and tokenizer are loaded: building a session and a tokenizer frees most of
+    /// what they allocate, and glibc keeps freed memory below the top of a thread's arena resident. For a
+    /// Qwen2.5-0.5B-sized model with a 151,936-token vocabulary this gave back about 9 MiB.
+    /// </summary>
+    internal static bool TrimAfterLoad()
+    {
+        if (!OperatingSystem.IsLinux() || !IsGlibc())
+        {
+            return false;
+        }
+
+        _ = Libc.MallocTrim(0);
+        return true;
+    }
+
     private static bool IsGlibc()
     {
         try

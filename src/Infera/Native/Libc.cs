@@ -8,6 +8,15 @@ internal static unsafe partial class Libc
     /// <summary><c>MADV_DONTNEED</c>: drop the range's pages; a private file mapping reads them again from the file.</summary>
     internal const int MadviseDontNeed = 4;
 
+    /// <summary><c>MADV_RANDOM</c>: a file mapping's page faults read and map no pages beyond the one asked for.</summary>
+    internal const int MadviseRandom = 1;
+
+    /// <summary><c>POSIX_FADV_WILLNEED</c>: start reading the range into the page cache.</summary>
+    internal const int FadviseWillNeed = 3;
+
+    /// <summary><c>POSIX_FADV_DONTNEED</c>: drop the range's clean page-cache pages that no process maps.</summary>
+    internal const int FadviseDontNeed = 4;
+
     /// <summary><c>MADV_COLLAPSE</c> (Linux 6.1): copy the range onto transparent huge pages now.</summary>
     internal const int MadviseCollapse = 25;
 
@@ -25,6 +34,21 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     internal static partial int Mallopt(int parameter, int value);
+
+    /// <summary><c>posix_fadvise</c>; returns 0 or an error number.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    internal static partial int PosixFadvise(int fd, long offset, long length, int advice);
+
+    /// <summary><c>sync_file_range</c> with wait-before, write and wait-after: the range's dirty pages written back; 0 or -1.</summary>
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    internal static partial int SyncFileRange(int fd, long offset, long length, uint flags);
+
+    /// <summary><c>SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER</c>.</summary>
+    internal const uint SyncFileRangeWriteAndWait = 1 | 2 | 4;
+
+    /// <summary><c>malloc_trim</c>: gives the C heap's free pages back to the kernel, in every arena.</summary>
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    internal static partial int MallocTrim(nuint pad);
 
     [LibraryImport("libc", EntryPoint = "gnu_get_libc_version")]
     internal static partial nint GnuGetLibcVersion();

@@ -22,6 +22,7 @@ internal static class ProcessMappings
                     Start = long.Parse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
                     End = long.Parse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
                     Permissions = fields[1],
+                    Offset = long.Parse(fields[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
                     Inode = long.Parse(fields[4], NumberStyles.Integer, CultureInfo.InvariantCulture),
                     Path = fields.Length == 6 ? fields[5].Trim() : string.Empty,
                 };
@@ -52,6 +53,9 @@ internal static class ProcessMappings
 
         /// <summary>Gets the permissions as <c>rw-p</c> (read, write, execute, private or shared).</summary>
         public string Permissions { get; init; } = string.Empty;
+
+        /// <summary>Gets the offset in the mapped file at which the mapping starts.</summary>
+        public long Offset { get; init; }
 
         /// <summary>Gets the inode of the mapped file; 0 for anonymous memory.</summary>
         public long Inode { get; init; }

@@ -43,16 +43,63 @@ public sealed class MappedModelFilesTests : IDisposable
         Assert.Equal(Greedy(reference, prompt), Greedy(released, prompt));
     }
 
+    [Fact]
+    public async Task Release_AfterLoad_ARowOfAGatheredTableMapsOnlyItsOwnPages()
+    {
+        // An int4 model whose embedding table is quantized and gathered from the mapped file: 65,536 rows of 128 bytes of
+        // codes (8 MiB) and 32 bytes of scales (2 MiB).
+        var folder = Path.Combine(_scratch, "table");
+        await SyntheticModel.CreateAsync(
+            new SyntheticModelOptions { HiddenSize = 256, LayerCount = 1, HeadCount = 4, KeyValueHeadCount = 2, IntermediateSize = 512, VocabularySize = 65536, ContextLength = 128, Seed = 3 },
+            folder,
+            new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = true });
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // Read the data file sequentially, as a download or a copy does: the kernel may keep it in large page-cache folios.
+        var data = Path.Combine(folder, "model.onnx.data");
+        await using (var stream = new FileStream(data, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+        {
+            await stream.CopyToAsync(Stream.Null);
+        }
+
+        using var model = new Model(folder);
+        MappedModelFiles.Release(folder);
+        var codes = TableMappings(folder).MaxBy(m => m.End - m.Start);
+        long codesKiB = (codes.End - codes.Start) / 1024;
+        Assert.True(codesKiB >= 8192, $"the largest mapping left after loading is {codesKiB} KiB, not the table's codes");
+
+        // 16 rows spread over the whole table (512 KiB apart), one single-token prompt each.
+        const int Rows = 16;
+        for (int i = 0; i < Rows; i++)
+        {
+            Greedy(model, [(int)((i * 65536L / Rows) + 7)], newTokens: 1);
+        }
+
+        // The kernel may map up to 64 KiB around a row (fault-around); without the release a row's fault maps the whole
+        // page-cache folio around it, up to 2 MiB: most of the table.
+        long residentKiB = TableMappings(folder).Single(m => m.Start == codes.Start).KiB.GetValueOrDefault("Rss");
+        Assert.True(residentKiB <= codesKiB / 4, $"{residentKiB} KiB of the table's {codesKiB} KiB of codes resident after gathering {Rows} rows");
+    }
+
+    private static List<(long Start, long End, string Path, Dictionary<string, long> KiB)> TableMappings(string folder)
+    {
+        var prefix = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
+        return Smaps.Read().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal) && m.End - m.Start >= MappedModelFiles.MinimumTableBytes).ToList();
+    }
+
     private static long CleanResidentKiB(string folder)
     {
         var prefix = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
         return Smaps.Read().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal) && m.KiB.GetValueOrDefault("Anonymous") == 0).Sum(m => m.KiB.GetValueOrDefault("Rss"));
     }
 
-    private static int[] Greedy(Model model, int[] prompt)
+    private static int[] Greedy(Model model, int[] prompt, int newTokens = 16)
     {
         using var parameters = new GeneratorParams(model);
-        parameters.SetSearchOption("max_length", prompt.Length + 16);
+        parameters.SetSearchOption("max_length", prompt.Length + newTokens);
         parameters.SetSearchOption("do_sample", false);
         using var generator = new Generator(model, parameters);
         generator.AppendTokens(prompt);
