@@ -73,6 +73,8 @@ internal sealed class GenerationLoop(
         }
         finally
         {
+            // The loop unregisters the lone request it was given as soon as it ends (the queued loop always runs), so that
+            // workers stop counting it among the generators stepping.
             if (lone is not null)
             {
                 lone.End();

@@ -518,10 +518,6 @@ public sealed class OnnxModelRunner : IModelRunner
             await stop.CancelAsync().ConfigureAwait(false);
             await worker.ConfigureAwait(false);
             _activeLoops.TryRemove(id, out _);
-            if (lone is not null)
-            {
-                _scheduler!.Unregister(lone);
-            }
 
             if (!drained)
             {

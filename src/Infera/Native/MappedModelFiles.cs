@@ -60,7 +60,7 @@ internal static class MappedModelFiles
                 }
             }
 
-            ReadInSinglePages(tables);
+            ReadInSmallFolios(tables);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or EntryPointNotFoundException or DllNotFoundException)
         {
@@ -76,7 +76,7 @@ internal static class MappedModelFiles
     /// Turns off read-ahead on the tables' mappings and has the kernel read their file ranges into the page cache again,
     /// in small folios instead of the large ones a file written or read sequentially sits in.
     /// </summary>
-    private static void ReadInSinglePages(List<ProcessMappings.Mapping> tables)
+    private static void ReadInSmallFolios(List<ProcessMappings.Mapping> tables)
     {
         foreach (var file in tables.GroupBy(t => t.Path))
         {

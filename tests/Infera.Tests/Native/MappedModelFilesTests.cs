@@ -17,11 +17,7 @@ public sealed class MappedModelFilesTests : IDisposable
     [Fact]
     public async Task Release_AfterLoad_DropsCleanFilePages_AndTheModelComputesTheSameTokens()
     {
-        var folder = Path.Combine(_scratch, "int4");
-        await SyntheticModel.CreateAsync(
-            new SyntheticModelOptions { HiddenSize = 256, LayerCount = 2, HeadCount = 4, KeyValueHeadCount = 2, IntermediateSize = 688, VocabularySize = 4000, ContextLength = 256, Seed = 9 },
-            folder,
-            new ConversionOptions { Precision = ModelPrecision.Int4 });
+        var folder = await CreateInt4Async("int4", layers: 2, intermediate: 688, vocabulary: 4000, context: 256, seed: 9);
         if (!OperatingSystem.IsLinux())
         {
             Assert.Equal(0, MappedModelFiles.Release(folder));
@@ -48,11 +44,7 @@ public sealed class MappedModelFilesTests : IDisposable
     {
         // An int4 model whose embedding table is quantized and gathered from the mapped file: 65,536 rows of 128 bytes of
         // codes (8 MiB) and 32 bytes of scales (2 MiB).
-        var folder = Path.Combine(_scratch, "table");
-        await SyntheticModel.CreateAsync(
-            new SyntheticModelOptions { HiddenSize = 256, LayerCount = 1, HeadCount = 4, KeyValueHeadCount = 2, IntermediateSize = 512, VocabularySize = 65536, ContextLength = 128, Seed = 3 },
-            folder,
-            new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = true });
+        var folder = await CreateInt4Async("table", layers: 1, intermediate: 512, vocabulary: 65536, context: 128, seed: 3, quantizeEmbeddings: true);
         if (!OperatingSystem.IsLinux())
         {
             return;
@@ -84,17 +76,29 @@ public sealed class MappedModelFilesTests : IDisposable
         Assert.True(residentKiB <= codesKiB / 4, $"{residentKiB} KiB of the table's {codesKiB} KiB of codes resident after gathering {Rows} rows");
     }
 
-    private static List<(long Start, long End, string Path, Dictionary<string, long> KiB)> TableMappings(string folder)
+    /// <summary>A synthetic int4 model of hidden size 256 (4 heads, 2 key/value heads) in the scratch folder.</summary>
+    private async Task<string> CreateInt4Async(string name, int layers, int intermediate, int vocabulary, int context, int seed, bool? quantizeEmbeddings = null)
     {
-        var prefix = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
-        return Smaps.Read().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal) && m.End - m.Start >= MappedModelFiles.MinimumTableBytes).ToList();
+        var folder = Path.Combine(_scratch, name);
+        await SyntheticModel.CreateAsync(
+            new SyntheticModelOptions { HiddenSize = 256, LayerCount = layers, HeadCount = 4, KeyValueHeadCount = 2, IntermediateSize = intermediate, VocabularySize = vocabulary, ContextLength = context, Seed = seed },
+            folder,
+            new ConversionOptions { Precision = ModelPrecision.Int4, QuantizeEmbeddings = quantizeEmbeddings });
+        return folder;
     }
 
-    private static long CleanResidentKiB(string folder)
+    /// <summary>The process's mappings of files in <paramref name="folder"/>.</summary>
+    private static List<(long Start, long End, string Path, Dictionary<string, long> KiB)> ModelMappings(string folder)
     {
         var prefix = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
-        return Smaps.Read().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal) && m.KiB.GetValueOrDefault("Anonymous") == 0).Sum(m => m.KiB.GetValueOrDefault("Rss"));
+        return Smaps.Read().Where(m => m.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
     }
+
+    private static List<(long Start, long End, string Path, Dictionary<string, long> KiB)> TableMappings(string folder) =>
+        ModelMappings(folder).Where(m => m.End - m.Start >= MappedModelFiles.MinimumTableBytes).ToList();
+
+    private static long CleanResidentKiB(string folder) =>
+        ModelMappings(folder).Where(m => m.KiB.GetValueOrDefault("Anonymous") == 0).Sum(m => m.KiB.GetValueOrDefault("Rss"));
 
     private static int[] Greedy(Model model, int[] prompt, int newTokens = 16)
     {
