@@ -209,7 +209,11 @@ public sealed class OnnxModelRunner : IModelRunner
                     config.Overlay("{\"model\":{\"decoder\":{\"filename\":\"" + decoderFile + "\"}}}");
                 }
 
-                model = new Model(config);
+                // Creating the session maps and unmaps the folder's files: not while pages are released (Native.MappedModelFiles).
+                using (Native.MappedModelFiles.ChangingMappings())
+                {
+                    model = new Model(config);
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -288,13 +292,13 @@ public sealed class OnnxModelRunner : IModelRunner
         catch (Exception ex) when (ex is OnnxRuntimeGenAIException)
         {
             workers.Dispose();
-            model?.Dispose();
+            DisposeModel(model);
             throw ModelFolder.Fail(folder.Path, $"ONNX Runtime GenAI could not load the model in '{folder.Path}': {ex.Message}", ex);
         }
         catch
         {
             workers.Dispose();
-            model?.Dispose();
+            DisposeModel(model);
             throw;
         }
     }
@@ -666,6 +670,15 @@ public sealed class OnnxModelRunner : IModelRunner
 
         _prefixCache?.Dispose();
         _tokenizer.Dispose();
-        _model.Dispose();
+        DisposeModel(_model);
+    }
+
+    /// <summary>Frees a model's session, which unmaps its files: not while pages are released (Native.MappedModelFiles).</summary>
+    private static void DisposeModel(Model? model)
+    {
+        using (Native.MappedModelFiles.ChangingMappings())
+        {
+            model?.Dispose();
+        }
     }
 }

@@ -76,6 +76,27 @@ public sealed class MappedModelFilesTests : IDisposable
         Assert.True(residentKiB <= codesKiB / 4, $"{residentKiB} KiB of the table's {codesKiB} KiB of codes resident after gathering {Rows} rows");
     }
 
+    [Fact]
+    public async Task Release_WaitsWhileASessionIsCreatedOrFreed()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // A session being created or freed unmaps model files, and a range just unmapped can be mapped again for other
+        // memory at once: advising a range read from smaps before that would drop someone else's pages.
+        Task<long> release;
+        using (MappedModelFiles.ChangingMappings())
+        {
+            release = Task.Run(() => MappedModelFiles.Release(_scratch));
+            Assert.True(SpinWait.SpinUntil(() => MappedModelFiles.Mappings.WaitingWriteCount > 0 || release.IsCompleted, TimeSpan.FromSeconds(30)));
+            Assert.False(release.IsCompleted, "the release ran while a session was being created");
+        }
+
+        Assert.Equal(0, await release);
+    }
+
     /// <summary>A synthetic int4 model of hidden size 256 (4 heads, 2 key/value heads) in the scratch folder.</summary>
     private async Task<string> CreateInt4Async(string name, int layers, int intermediate, int vocabulary, int context, int seed, bool? quantizeEmbeddings = null)
     {
