@@ -5,7 +5,8 @@ namespace Infera.ModelBuilder;
 /// <summary>Measures a model folder's perplexity on a text with ONNX Runtime GenAI, to compare precisions of one model.</summary>
 /// <remarks>
 /// The text is encoded with the model's tokenizer (with BOS when its configuration adds one) and scored in one window from the
-/// first token. Needs the ONNX Runtime GenAI native library (a provider package such as Infera.Cpu). Thread-safe.
+/// first token. Needs the ONNX Runtime GenAI native library (a provider package such as Infera.Cpu). Thread-safe. Like Infera's
+/// runner, it turns ONNX Runtime's telemetry off unless the process set <c>ORT_DISABLE_TELEMETRY</c> itself.
 /// </remarks>
 public static class PerplexityEvaluator
 {
@@ -56,6 +57,7 @@ public static class PerplexityEvaluator
             throw new ModelLoadException($"{modelDirectory} is not a model folder: genai_config.json is missing.") { ModelPath = modelDirectory };
         }
 
+        OnnxRuntimeTelemetryOff.UnlessSet();
         Model model;
         try
         {
