@@ -19,7 +19,7 @@ namespace Infera;
 public static class OnnxRuntimeTelemetry
 {
     /// <summary>The environment variable ONNX Runtime reads: <c>1</c> turns its telemetry off.</summary>
-    public const string EnvironmentVariable = "ORT_DISABLE_TELEMETRY";
+    public const string EnvironmentVariable = OnnxRuntimeTelemetrySwitch.EnvironmentVariable;
 
     private static int _state;
 
@@ -32,22 +32,7 @@ public static class OnnxRuntimeTelemetry
     {
         if (Volatile.Read(ref _state) == 0)
         {
-            var off = false;
-            if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Environment.GetEnvironmentVariable(EnvironmentVariable) is null)
-            {
-                try
-                {
-                    // Without overwriting: a value the C library has (set by native code since the start) stays.
-                    // Only the C library's environment, which ONNX Runtime reads; processes started from .NET take .NET's
-                    // copy and keep the parent's choice.
-                    off = Libc.Setenv(EnvironmentVariable, "1", 0) == 0;
-                }
-                catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-                {
-                }
-            }
-
-            Interlocked.CompareExchange(ref _state, off ? 1 : 2, 0);
+            Interlocked.CompareExchange(ref _state, OnnxRuntimeTelemetrySwitch.TurnOffUnlessSet() ? 1 : 2, 0);
         }
 
         return Volatile.Read(ref _state) == 1;

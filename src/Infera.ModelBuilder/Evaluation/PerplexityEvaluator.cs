@@ -57,7 +57,7 @@ public static class PerplexityEvaluator
             throw new ModelLoadException($"{modelDirectory} is not a model folder: genai_config.json is missing.") { ModelPath = modelDirectory };
         }
 
-        OnnxRuntimeTelemetryOff.UnlessSet();
+        Infera.Native.OnnxRuntimeTelemetrySwitch.TurnOffUnlessSet();
         Model model;
         try
         {

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Infera.Native;
 
-/// <summary>The C library's memory-advice, heap and environment calls (Linux; <c>setenv</c> also on macOS).</summary>
+/// <summary>The C library's memory-advice, heap and environment calls (Linux).</summary>
 internal static unsafe partial class Libc
 {
     /// <summary><c>MADV_DONTNEED</c>: drop the range's pages; a private file mapping reads them again from the file.</summary>
@@ -56,9 +56,6 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     internal static partial int Madvise(nint address, nuint length, int advice);
 
-    /// <summary>Sets a variable in the C library's environment (which native code reads; .NET's own copy is separate on Unix).</summary>
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int Setenv(string name, string value, int overwrite);
 
     [LibraryImport("libc", EntryPoint = "mincore", SetLastError = true)]
     internal static partial int Mincore(nint address, nuint length, byte* residency);
