@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Infera.Native;
 
-/// <summary>The C library's memory-advice, heap and environment calls (Linux).</summary>
+/// <summary>The C library's memory-advice, page-cache and heap calls (Linux).</summary>
 internal static unsafe partial class Libc
 {
     /// <summary><c>MADV_DONTNEED</c>: drop the range's pages; a private file mapping reads them again from the file.</summary>
@@ -55,7 +55,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     internal static partial int Madvise(nint address, nuint length, int advice);
-
 
     [LibraryImport("libc", EntryPoint = "mincore", SetLastError = true)]
     internal static partial int Mincore(nint address, nuint length, byte* residency);

@@ -29,7 +29,7 @@ namespace Infera.Native;
 /// A release must not overlap the creation or freeing of a session in the same process (<see cref="ChangingMappings"/>):
 /// ONNX Runtime unmaps a prepacked weight's file range while it loads, and the C library may map the same addresses for
 /// new memory at once. Doing the release every 50 ms during loading, to keep the head's file pages from sitting beside
-/// their prepacked copy, lowered the peak of a GGUF import from 694 to 600-654 MiB but corrupted the C heap in 3 of 8
+/// their prepacked copy, lowered the peak of a GGUF import from 694 to 600-656 MiB but corrupted the C heap in 3 of 8
 /// runs (<c>free(): invalid pointer</c>) for that reason, and was not kept.
 /// </para>
 /// <para>Only on Linux; turned off with <c>INFERA_RELEASE_MODEL_PAGES=0</c>.</para>
