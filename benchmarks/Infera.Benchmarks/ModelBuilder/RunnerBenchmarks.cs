@@ -17,9 +17,11 @@ namespace Infera.Benchmarks.ModelBuilder;
 /// first token, median); (4) serves three distinct 512-token prompts for one token each (prompt tokens/s, median); and
 /// reads the peak resident set again. Random token ids, greedy, the same ids for both engines. An Infera folder may carry
 /// runner options after colons, to see what they cost: <c>FOLDER:no-prefix-cache</c> (<c>PrefixCacheBytes</c> 0),
-/// <c>FOLDER:no-batching</c> (<c>EnableBatching</c> off).
+/// <c>FOLDER:no-batching</c> (<c>EnableBatching</c> off). Without <c>--threads</c> Infera's runner chooses its own threads per
+/// operator, as for a user (every processor for a model of this size), and llama.cpp gets one thread per processor; each
+/// round prints the threads each engine used.
 /// Run: <c>dotnet run -c Release --project benchmarks/Infera.Benchmarks -- model-builder runner --infera FOLDER[,FOLDER2]
-/// --gguf FILE [--rounds 3] [--threads 2] [--context 4096]</c>.
+/// --gguf FILE [--rounds 3] [--threads N] [--context 4096]</c>.
 /// </remarks>
 internal static class RunnerBenchmarks
 {
@@ -32,7 +34,9 @@ internal static class RunnerBenchmarks
         var inferaFolders = (ModelBenchmarks.Option(args, "--infera") ?? Path.Combine(dir, "infera-int4"))
             .Split(',', StringSplitOptions.RemoveEmptyEntries);
         int rounds = int.Parse(ModelBenchmarks.Option(args, "--rounds") ?? "3", CultureInfo.InvariantCulture);
-        int threads = int.Parse(ModelBenchmarks.Option(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
+        // Without --threads: Infera's default (the runner's choice) and one llama.cpp thread per processor.
+        int? chosenThreads = ModelBenchmarks.Option(args, "--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null;
+        int threads = chosenThreads ?? Environment.ProcessorCount;
         int context = int.Parse(ModelBenchmarks.Option(args, "--context") ?? "4096", CultureInfo.InvariantCulture);
         string f32 = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(gguf))!, "f32.gguf");
         if (!File.Exists(gguf) && File.Exists(f32))
@@ -60,7 +64,7 @@ internal static class RunnerBenchmarks
 
         GC.KeepAlive(bandwidth);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory read bandwidth, {threads} threads: {ModelBenchmarks.Median(bw):F1} GB/s (median of 3)"));
-        Console.WriteLine($"{threads} threads, context {context}, {rounds} rounds; each engine in a fresh process per round, engines alternating");
+        Console.WriteLine($"{(chosenThreads is null ? $"Infera's default threads, llama.cpp {threads}" : $"{threads} threads")}, context {context}, {rounds} rounds; each engine in a fresh process per round, engines alternating");
 
         var engines = new List<(string Name, string[] ChildArgs)> { ("llama.cpp " + Path.GetFileNameWithoutExtension(gguf), ["llamacpp", gguf]) };
         // A folder may carry runner options after a colon: FOLDER:no-batching, FOLDER:no-prefix-cache, FOLDER:huge-pages
@@ -73,9 +77,9 @@ internal static class RunnerBenchmarks
             var order = r % 2 == 0 ? engines : Enumerable.Reverse(engines).ToList();
             foreach (var (name, childArgs) in order)
             {
-                var result = await RunChildAsync([.. childArgs, threads.ToString(CultureInfo.InvariantCulture), context.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+                var result = await RunChildAsync([.. childArgs, chosenThreads?.ToString(CultureInfo.InvariantCulture) ?? "default", context.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
                 results[name].Add(result);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r + 1}: {name,-32} peak RSS {result.PeakShortMiB,6:F0} MiB (after 512: {result.PeakAllMiB,5:F0}; after load: peak {result.LoadPeakMiB,5:F0}, resident {result.LoadResidentMiB,5:F0}), load {result.LoadMs,6:F0} ms, TTFT cold {result.ColdTtftMs,6:F1} ms, warm {result.WarmTtftMs,6:F1} ms, prompt {result.PromptTokensPerSecond,6:F1} tok/s, decode {result.DecodeTokensPerSecond,5:F1} tok/s"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r + 1}: {name,-32} {result.Threads} threads, peak RSS {result.PeakShortMiB,6:F0} MiB (after 512: {result.PeakAllMiB,5:F0}; after load: peak {result.LoadPeakMiB,5:F0}, resident {result.LoadResidentMiB,5:F0}), load {result.LoadMs,6:F0} ms, TTFT cold {result.ColdTtftMs,6:F1} ms, warm {result.WarmTtftMs,6:F1} ms, prompt {result.PromptTokensPerSecond,6:F1} tok/s, decode {result.DecodeTokensPerSecond,5:F1} tok/s"));
             }
         }
 
@@ -110,14 +114,14 @@ internal static class RunnerBenchmarks
         }
     }
 
-    /// <summary>The child process: <c>runner-child infera|llamacpp PATH THREADS CONTEXT</c>.</summary>
+    /// <summary>The child process: <c>runner-child infera|llamacpp PATH THREADS|default CONTEXT</c>.</summary>
     public static async Task<int> ChildAsync(string[] args)
     {
         string engine = args[0];
         string path = args[1];
-        int threads = int.Parse(args[2], CultureInfo.InvariantCulture);
+        int? threads = args[2] == "default" ? null : int.Parse(args[2], CultureInfo.InvariantCulture);
         int context = int.Parse(args[3], CultureInfo.InvariantCulture);
-        IChildEngine child = engine == "infera" ? await InferaChild.LoadAsync(path, threads, context).ConfigureAwait(false) : LlamaCppChild.Load(path, threads, context);
+        IChildEngine child = engine == "infera" ? await InferaChild.LoadAsync(path, threads, context).ConfigureAwait(false) : LlamaCppChild.Load(path, threads ?? Environment.ProcessorCount, context);
         var random = new Random(7);
         int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(3, child.Vocabulary)).ToArray();
         double loadPeak = ResidentMiB("VmHWM:"), loadResident = ResidentMiB("VmRSS:");
@@ -146,7 +150,7 @@ internal static class RunnerBenchmarks
                 prompt.Add(512 / (child.Generate(Tokens(512), 1).TtftMs / 1000));
             }
 
-            var result = new ChildResult(child.LoadMs, coldTtft, ModelBenchmarks.Median(warm), ModelBenchmarks.Median(prompt), ModelBenchmarks.Median(decode), peakShort, ResidentMiB("VmHWM:"), loadPeak, loadResident);
+            var result = new ChildResult(child.LoadMs, coldTtft, ModelBenchmarks.Median(warm), ModelBenchmarks.Median(prompt), ModelBenchmarks.Median(decode), peakShort, ResidentMiB("VmHWM:"), loadPeak, loadResident, child.Threads);
             Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result));
             return 0;
         }
@@ -205,13 +209,16 @@ internal static class RunnerBenchmarks
         return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
     }
 
-    internal sealed record ChildResult(double LoadMs, double ColdTtftMs, double WarmTtftMs, double PromptTokensPerSecond, double DecodeTokensPerSecond, double PeakShortMiB, double PeakAllMiB, double LoadPeakMiB, double LoadResidentMiB);
+    internal sealed record ChildResult(double LoadMs, double ColdTtftMs, double WarmTtftMs, double PromptTokensPerSecond, double DecodeTokensPerSecond, double PeakShortMiB, double PeakAllMiB, double LoadPeakMiB, double LoadResidentMiB, int Threads);
 
     private interface IChildEngine : IDisposable
     {
         double LoadMs { get; }
 
         int Vocabulary { get; }
+
+        /// <summary>The threads one operator uses (0: the native library's default).</summary>
+        int Threads { get; }
 
         /// <summary>Serves one request; returns the time to the first token and the tokens/s of the tokens after it.</summary>
         (double TtftMs, double DecodeTokensPerSecond) Generate(int[] prompt, int newTokens);
@@ -231,7 +238,9 @@ internal static class RunnerBenchmarks
 
         public int Vocabulary => _runner.Metadata.VocabularySize;
 
-        public static async Task<InferaChild> LoadAsync(string folderAndOptions, int threads, int context)
+        public int Threads => _runner.Metadata.IntraOpThreads ?? 0;
+
+        public static async Task<InferaChild> LoadAsync(string folderAndOptions, int? threads, int context)
         {
             var parts = folderAndOptions.Split(':');
             var options = new OnnxModelRunnerOptions { IntraOpThreads = threads, ContextLength = context };
@@ -288,6 +297,8 @@ internal static class RunnerBenchmarks
 
         public int Vocabulary => _engine.Vocabulary;
 
+        public int Threads { get; private init; }
+
         public static LlamaCppChild Load(string gguf, int threads, int context)
         {
             NativeLibraryConfig.All.WithLogCallback((level, message) =>
@@ -300,7 +311,7 @@ internal static class RunnerBenchmarks
             var watch = Stopwatch.StartNew();
             NativeApi.llama_empty_call();
             var engine = new LlamaCppEngine(gguf, threads, (uint)context);
-            return new LlamaCppChild(engine, watch.Elapsed.TotalMilliseconds);
+            return new LlamaCppChild(engine, watch.Elapsed.TotalMilliseconds) { Threads = threads };
         }
 
         public (double TtftMs, double DecodeTokensPerSecond) Generate(int[] prompt, int newTokens)
