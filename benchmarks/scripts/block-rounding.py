@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Perplexity of stories260K with its linear layers rounded to 4 bits by several per-block rules and block sizes.
 
-Each rule quantizes and dequantizes every projection (wq, wk, wv, wo, w1, w2, w3; rows along the input, as MatMulNBits
-blocks them) of the llama2c checkpoint in float32, the result is converted at float32 (`infera convert llama2c
---precision fp32`) and scored with `infera eval perplexity` on the text docs/quantization.md uses. So the rules are
-compared on the weights' rounding alone, with nothing else of the runtime in between (no int8 activations).
+Each rule quantizes and dequantizes in float32 what the int4 conversion quantizes: every projection (wq, wk, wv, wo,
+w1, w2, w3; rows along the input, as MatMulNBits blocks them) and the language-model head (written as an unshared
+classifier, so the embedding table stays float32 as in the int4 graph). The result is converted at float32 (`infera
+convert llama2c --precision fp32`) and scored with `infera eval perplexity` on the text docs/quantization.md uses. So
+the rules are compared on the weights' rounding alone, with nothing else of the runtime in between (no int8 activations).
 Rules (`code` is 0..15, `s` a float scale, `z` the zero point):
   sym      MLAS's symmetric rule, as the converter writes: s = m / -8 (m the value of largest magnitude), z = 8
   asym     MLAS's rule with zero points: s = (max(hi, 0) - min(lo, 0)) / 15, integer z
@@ -101,13 +102,21 @@ offsets = [sum(sizes[:i]) for i in range(len(sizes))]
 projections = [(offsets[2], dim, dim), (offsets[3], kv, dim), (offsets[4], kv, dim), (offsets[5], dim, dim),
                (offsets[7], hidden, dim), (offsets[8], dim, hidden), (offsets[9], hidden, dim)]
 
+
+
+def rounded(source, start, k, rule, block):
+    """Row source[start:start + k] by one rule, block by block (the last one shorter when k is not a multiple)."""
+    return array.array("f", [v for b in range(0, k, block) for v in rules[rule](list(source[start + b:start + min(b + block, k)]))])
+
+
 cpuinfo = open("/proc/cpuinfo").read()
 name = re.search(r"model name\s*:\s*(.*)", cpuinfo).group(1)
 print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} x {name}; stories260K {dim}x{hidden}x{layers}")
 with tempfile.TemporaryDirectory() as work:
-    def score(name, w):
+    def score(name, w, head=None):
         path = os.path.join(work, name + ".bin")
-        open(path, "wb").write(data[:28] + w.tobytes())
+        header = data[:28] if head is None else struct.pack("7i", dim, hidden, layers, heads, kv_heads, -abs(vocab), seq)
+        open(path, "wb").write(header + w.tobytes() + (b"" if head is None else head.tobytes()))
         folder = os.path.join(work, name)
         subprocess.run([exe, "convert", "llama2c", "--checkpoint", path, "--tokenizer", tokenizer, "--output", folder,
                         "--precision", "fp32"], check=True, capture_output=True)
@@ -120,10 +129,12 @@ with tempfile.TemporaryDirectory() as work:
         block = int(block)
         w = array.array("f", weights)
         for offset, rows, k in projections:
-            for layer in range(layers):
-                for r in range(rows):
-                    start = offset + (layer * rows + r) * k
-                    row = w[start:start + k]
-                    w[start:start + k] = array.array("f", [v for b in range(0, k, block) for v in rules[rule](list(row[b:b + block]))])
-        p = score(f"{rule}-{block}", w)
+            for r in range(layers * rows):
+                w[offset + r * k:offset + (r + 1) * k] = rounded(weights, offset + r * k, k, rule, block)
+        head = array.array("f", weights[:abs(vocab) * dim]) if vocab > 0 else array.array("f", weights[-abs(vocab) * dim:])
+        if vocab < 0:
+            w = w[:-abs(vocab) * dim]
+        for r in range(abs(vocab)):
+            head[r * dim:(r + 1) * dim] = rounded(head, r * dim, dim, rule, block)
+        p = score(f"{rule}-{block}", w, head)
         print(f"| {rule} | {block} | {p:.4f} | {100 * (p / reference - 1):+.1f}% |", flush=True)
