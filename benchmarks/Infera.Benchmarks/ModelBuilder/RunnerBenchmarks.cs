@@ -77,7 +77,9 @@ internal static class RunnerBenchmarks
             var order = r % 2 == 0 ? engines : Enumerable.Reverse(engines).ToList();
             foreach (var (name, childArgs) in order)
             {
-                var result = await RunChildAsync([.. childArgs, chosenThreads?.ToString(CultureInfo.InvariantCulture) ?? "default", context.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+                // Infera without --threads chooses its own; llama.cpp always gets a number.
+                string childThreads = chosenThreads is null && childArgs[0] == "infera" ? "default" : threads.ToString(CultureInfo.InvariantCulture);
+                var result = await RunChildAsync([.. childArgs, childThreads, context.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
                 results[name].Add(result);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r + 1}: {name,-32} {result.Threads} threads, peak RSS {result.PeakShortMiB,6:F0} MiB (after 512: {result.PeakAllMiB,5:F0}; after load: peak {result.LoadPeakMiB,5:F0}, resident {result.LoadResidentMiB,5:F0}), load {result.LoadMs,6:F0} ms, TTFT cold {result.ColdTtftMs,6:F1} ms, warm {result.WarmTtftMs,6:F1} ms, prompt {result.PromptTokensPerSecond,6:F1} tok/s, decode {result.DecodeTokensPerSecond,5:F1} tok/s"));
             }
@@ -114,14 +116,14 @@ internal static class RunnerBenchmarks
         }
     }
 
-    /// <summary>The child process: <c>runner-child infera|llamacpp PATH THREADS|default CONTEXT</c>.</summary>
+    /// <summary>The child process: <c>runner-child infera|llamacpp PATH THREADS CONTEXT</c>; THREADS <c>default</c> (Infera only) lets the runner choose.</summary>
     public static async Task<int> ChildAsync(string[] args)
     {
         string engine = args[0];
         string path = args[1];
         int? threads = args[2] == "default" ? null : int.Parse(args[2], CultureInfo.InvariantCulture);
         int context = int.Parse(args[3], CultureInfo.InvariantCulture);
-        IChildEngine child = engine == "infera" ? await InferaChild.LoadAsync(path, threads, context).ConfigureAwait(false) : LlamaCppChild.Load(path, threads ?? Environment.ProcessorCount, context);
+        IChildEngine child = engine == "infera" ? await InferaChild.LoadAsync(path, threads, context).ConfigureAwait(false) : LlamaCppChild.Load(path, threads ?? throw new ArgumentException("llama.cpp needs a thread count."), context);
         var random = new Random(7);
         int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(3, child.Vocabulary)).ToArray();
         double loadPeak = ResidentMiB("VmHWM:"), loadResident = ResidentMiB("VmRSS:");
